@@ -1,0 +1,1 @@
+"""Collusion Arena runtime: players, the match loop, storage and the command line."""

@@ -1,0 +1,5 @@
+"""Run `python -m arena` as `arena`."""
+
+from arena.cli import main
+
+main()

@@ -1,0 +1,183 @@
+"""Headless batches: many matches of one line-up, concurrent, resumable, summarised.
+
+A batch is identified by a key hashed from everything that defines it (game, preset, config,
+seats, first seed). Match `i` of a batch plays seed `seed + i`. Rerunning the same batch skips its
+finished matches and resumes unfinished ones by replaying their stored decisions, so no row is
+written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from arena.runtime import StoredProgress, run_match
+from arena.seats import SeatSpec, make_player, parse_seats
+from arena.store.db import Store
+from arena.store.recorder import MatchRecorder
+from games.base import Game, GameError, build_config, check_seat_count
+from games.registry import GAMES
+
+DEFAULT_SEATS = {
+    "liars-bar": ["bot:counter", "bot:cautious", "bot:bluffer", "bot:random"],
+    "cleanup": ["bot:harvester", "bot:cleaner", "bot:zapper", "bot:random"],
+}
+
+
+def software_version() -> str:
+    try:
+        return version("collusion-arena")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """Everything that defines a batch. `plan()` validates it."""
+
+    game: str
+    preset: str
+    config: BaseModel
+    seats: tuple[SeatSpec, ...]
+    matches: int
+    seed: int
+
+    @property
+    def key(self) -> str:
+        identity = {
+            "game": self.game,
+            "preset": self.preset,
+            "config": self.config.model_dump(mode="json"),
+            "seats": [(s.kind, s.value) for s in self.seats],
+            "seed": self.seed,
+        }
+        blob = json.dumps(identity, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    @property
+    def game_class(self) -> type[Game]:
+        return GAMES[self.game]
+
+
+def plan(
+    game: str,
+    preset: str | None,
+    overrides: Mapping[str, Any],
+    seat_texts: Sequence[str] | None,
+    matches: int,
+    seed: int,
+) -> BatchPlan:
+    """Check a batch before anything is written; GameError or SeatError says what is wrong.
+    Without seats, the game's default line-up of four different bots plays."""
+    if game not in GAMES:
+        raise GameError(f"unknown game {game!r} (known: {', '.join(GAMES)})")
+    game_class = GAMES[game]
+    seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game)
+    preset = preset or next(iter(game_class.presets))
+    check_seat_count(game_class, len(seats))
+    if matches < 1:
+        raise GameError(f"--matches must be at least 1, got {matches}")
+    try:
+        config = build_config(game_class, preset, overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors()
+        )
+        raise GameError(f"bad {game} config: {problems}") from None
+    return BatchPlan(game, preset, config, tuple(seats), matches, seed)
+
+
+@dataclass
+class BatchReport:
+    new: int = 0
+    resumed: int = 0
+    skipped: int = 0
+    match_ids: list[int] = field(default_factory=list)
+
+
+async def run_batch(
+    store: Store,
+    batch: BatchPlan,
+    concurrency: int = 1,
+    on_match_done: Callable[[], None] = lambda: None,
+) -> BatchReport:
+    """Play every match of the batch not yet finished in `store`, at most `concurrency` at once."""
+    report = BatchReport()
+    todo: list[tuple[int, dict[str, Any] | None]] = []
+    for index in range(batch.matches):
+        row = store.find_match(batch.key, index)
+        if row is not None and row["status"] == "finished":
+            report.skipped += 1
+            report.match_ids.append(row["id"])
+            on_match_done()
+        else:
+            todo.append((index, row))
+            if row is None:
+                report.new += 1
+            else:
+                report.resumed += 1
+
+    limit = asyncio.Semaphore(max(1, concurrency))
+    game = batch.game_class(batch.config)
+    version_text = software_version()
+
+    async def play(index: int, row: dict[str, Any] | None) -> None:
+        seed = batch.seed + index
+        async with limit:
+            if row is None:
+                match_id = store.create_match(
+                    batch=batch.key,
+                    index=index,
+                    game=batch.game,
+                    preset=batch.preset,
+                    seed=seed,
+                    config=batch.config.model_dump(mode="json"),
+                    seats=[s.describe() for s in batch.seats],
+                    version=version_text,
+                )
+                progress = StoredProgress()
+            else:
+                match_id = row["id"]
+                progress = StoredProgress(
+                    store.stored_decisions(match_id), store.stored_event_count(match_id)
+                )
+            report.match_ids.append(match_id)
+            players = [
+                make_player(spec, batch.game, batch.config, seed, seat)
+                for seat, spec in enumerate(batch.seats)
+            ]
+            await run_match(game, seed, players, [MatchRecorder(store, match_id)], progress)
+            on_match_done()
+
+    await asyncio.gather(*(play(index, row) for index, row in todo))
+    return report
+
+
+def summarize(store: Store, match_ids: Sequence[int]) -> tuple[list[dict[str, Any]], float | None]:
+    """Per seat of the line-up: matches, wins, mean score and mean placement; and the mean number
+    of hands per match."""
+    if not match_ids:
+        return [], None
+    marks = ",".join("?" * len(match_ids))
+    seats = list(
+        store.db.query(
+            f"""SELECT seat, name, kind, coalesce(persona, model) AS agent,
+                       count(*) AS matches, sum(winner) AS wins,
+                       avg(score) AS mean_score, avg(placement) AS mean_placement
+                FROM seats WHERE match_id IN ({marks}) AND placement IS NOT NULL
+                GROUP BY seat, name, kind, agent ORDER BY seat""",
+            list(match_ids),
+        )
+    )
+    (hands,) = store.conn.execute(
+        f"SELECT avg(hands) FROM matches WHERE id IN ({marks}) AND status = 'finished'",
+        list(match_ids),
+    ).fetchone()
+    return seats, hands

@@ -1,0 +1,139 @@
+"""The `arena` command line. Bad input gets one line naming the problem and exit code 2."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arena.batch import BatchPlan, plan, run_batch, summarize
+from arena.seats import SeatError
+from arena.store.db import Store, StoreError, default_db_path
+from games.base import GameError
+
+app = typer.Typer(
+    name="arena",
+    help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _commands() -> None:
+    """Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents."""
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise GameError(f"--set {item!r} is not KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # a bare word, e.g. --set deal=paper
+        overrides[key.strip()] = value
+    return overrides
+
+
+@app.command()
+def run(
+    game: Annotated[str, typer.Option(help="liars-bar or cleanup")] = "liars-bar",
+    preset: Annotated[
+        str | None, typer.Option(help="named configuration (default: the game's first)")
+    ] = None,
+    seat: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a seat, KIND:VALUE, repeat per seat, e.g. --seat bot:counter "
+            "(default: four different bots)"
+        ),
+    ] = None,
+    matches: Annotated[int, typer.Option(min=1, help="matches in the batch")] = 20,
+    concurrency: Annotated[int, typer.Option(min=1, help="matches played at once")] = 4,
+    seed: Annotated[int, typer.Option(help="match i of the batch plays seed SEED+i")] = 1,
+    db: Annotated[
+        Path | None,
+        typer.Option(help="database file (default: $ARENA_DB, else saves/arena.db)"),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override a config value of the preset, KEY=VALUE"),
+    ] = None,
+) -> None:
+    """Play a batch of matches headless, record them, and print a summary.
+
+    Rerunning the same command skips finished matches and completes unfinished ones.
+    """
+    try:
+        batch = plan(game, preset, parse_overrides(set_ or []), seat, matches, seed)
+        store = Store(db or default_db_path())
+    except (GameError, SeatError, StoreError) as error:
+        raise fail(str(error)) from None
+    with store:
+        _run_with_progress(store, batch, concurrency)
+
+
+def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None:
+    started = time.perf_counter()
+    progress = Progress(
+        TextColumn(f"{batch.game} {batch.preset}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("matches", total=batch.matches)
+        try:
+            report = asyncio.run(
+                run_batch(store, batch, concurrency, lambda: progress.advance(task))
+            )
+        except KeyboardInterrupt:
+            progress.stop()
+            err.print("interrupted: rerun the same command to finish the batch")
+            raise typer.Exit(130) from None
+    elapsed = time.perf_counter() - started
+    rows, mean_hands = summarize(store, report.match_ids)
+    table = Table(title=f"{batch.game} · {batch.preset} · {batch.matches} matches")
+    for column in ("seat", "name", "kind", "matches", "wins", "mean score", "mean place"):
+        table.add_column(column, justify="right" if column != "name" else "left")
+    for row in rows:
+        score = "—" if row["mean_score"] is None else f"{row['mean_score']:.2f}"
+        table.add_row(
+            str(row["seat"]),
+            row["name"],
+            row["kind"],
+            str(row["matches"]),
+            str(row["wins"]),
+            score,
+            f"{row['mean_placement']:.2f}",
+        )
+    out.print(table)
+    hands = "—" if mean_hands is None else f"{mean_hands:.1f}"
+    out.print(
+        f"mean hands per match: {hands} · {report.new} new, {report.resumed} resumed, "
+        f"{report.skipped} already done · {elapsed:.1f} s · batch {batch.key} · {store.path}",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Players: the async interface, scripted bots and their personas."""

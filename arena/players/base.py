@@ -1,0 +1,39 @@
+"""The one async interface behind which humans, bots and LLMs play, and what they are asked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from games.base import Decision, Event
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRequest:
+    """What a seat is asked: the kind of decision, its view (only what it may know), the legal
+    action codes (the first is the engine's fallback)."""
+
+    seat: int
+    kind: str
+    view: Any
+    legal: tuple[str, ...]
+
+
+class Player(Protocol):
+    """A seat's decision maker. `instant` players (bots) answer without waiting on anything, so
+    the runtime may batch their writes; anything else is waited on and flushed around."""
+
+    kind: str  # "human" | "bot" | "llm"
+    instant: bool
+
+    async def decide(self, request: DecisionRequest) -> Decision:
+        """Choose one of `request.legal` (illegal answers are replaced by a recorded fallback)."""
+        ...
+
+    def replayed(self, request: DecisionRequest, decision: Decision) -> None:
+        """A resumed match replays this stored decision: bring any private state in step."""
+        ...
+
+    def observe(self, event: Event) -> None:
+        """An event this seat is in the audience of (for memory); the default ignores it."""
+        ...

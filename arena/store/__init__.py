@@ -1,0 +1,1 @@
+"""SQLite storage: schema migrations, the store, and the match recorder."""

@@ -1,0 +1,84 @@
+"""The database schema as numbered migrations; the applied ones are recorded in the file itself.
+
+Never edit a migration that has shipped: add the next one. `docs/schema.md` documents every
+table and column and must stay true.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "matches, seats, hands, events, decisions",
+        [
+            """CREATE TABLE matches (
+                id INTEGER PRIMARY KEY,
+                batch TEXT NOT NULL,
+                batch_index INTEGER NOT NULL,
+                game TEXT NOT NULL,
+                preset TEXT NOT NULL,
+                seed INTEGER NOT NULL,
+                config TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+                result TEXT,
+                hands INTEGER,
+                software_version TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                UNIQUE (batch, batch_index)
+            )""",
+            """CREATE TABLE seats (
+                match_id INTEGER NOT NULL REFERENCES matches(id),
+                seat INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('human', 'bot', 'llm')),
+                persona TEXT,
+                model TEXT,
+                params TEXT NOT NULL,
+                placement INTEGER,
+                score REAL,
+                winner INTEGER,
+                PRIMARY KEY (match_id, seat)
+            )""",
+            """CREATE TABLE hands (
+                match_id INTEGER NOT NULL REFERENCES matches(id),
+                hand INTEGER NOT NULL,
+                start_seq INTEGER NOT NULL,
+                end_seq INTEGER,
+                summary TEXT NOT NULL,
+                outcome TEXT,
+                PRIMARY KEY (match_id, hand)
+            )""",
+            """CREATE TABLE events (
+                match_id INTEGER NOT NULL REFERENCES matches(id),
+                seq INTEGER NOT NULL,
+                hand INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                actor INTEGER,
+                audience TEXT NOT NULL CHECK (audience IN ('public', 'seats', 'observer')),
+                audience_seats TEXT,
+                payload TEXT NOT NULL,
+                PRIMARY KEY (match_id, seq)
+            )""",
+            """CREATE TABLE decisions (
+                match_id INTEGER NOT NULL REFERENCES matches(id),
+                seq INTEGER NOT NULL,
+                event_seq INTEGER NOT NULL,
+                hand INTEGER NOT NULL,
+                seat INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                legal_actions TEXT NOT NULL,
+                action TEXT NOT NULL,
+                talk TEXT NOT NULL,
+                source TEXT NOT NULL CHECK (source IN ('player', 'fallback')),
+                error TEXT,
+                latency_ms REAL NOT NULL,
+                PRIMARY KEY (match_id, seq)
+            )""",
+            "CREATE INDEX events_by_kind ON events (kind, match_id)",
+            "CREATE INDEX decisions_by_seat ON decisions (match_id, seat)",
+        ],
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,63 @@
+"""What recording costs: the same bot batch played with and without the SQLite store.
+
+Prints one JSON line with both times and their ratio (target: recording adds at most 50%, a ratio
+of at most 1.5). Both sides run the same matches through the same runtime; only the listener
+differs. Run: `python bench/recording.py [MATCHES]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from arena.batch import BatchPlan, plan, run_batch
+from arena.runtime import run_match
+from arena.seats import make_player
+from arena.store.db import Store
+
+
+async def without_store(batch: BatchPlan) -> float:
+    game = batch.game_class(batch.config)
+    started = time.perf_counter()
+    for index in range(batch.matches):
+        seed = batch.seed + index
+        players = [
+            make_player(spec, batch.game, batch.config, seed, s)
+            for s, spec in enumerate(batch.seats)
+        ]
+        await run_match(game, seed, players)
+    return time.perf_counter() - started
+
+
+async def with_store(batch: BatchPlan, folder: Path) -> float:
+    with Store(folder / "bench.db") as store:
+        started = time.perf_counter()
+        await run_batch(store, batch)
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    matches = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    report: dict[str, object] = {"matches": matches}
+    for game in ("liars-bar", "cleanup"):
+        batch = plan(game, None, {}, None, matches, 1)
+        with tempfile.TemporaryDirectory() as folder:
+            plain = asyncio.run(without_store(batch))
+            recorded = asyncio.run(with_store(batch, Path(folder)))
+            size = (Path(folder) / "bench.db").stat().st_size
+        key = game.replace("-", "_")
+        report[f"{key}_plain_s"] = round(plain, 3)
+        report[f"{key}_recorded_s"] = round(recorded, 3)
+        report[f"{key}_ratio"] = round(recorded / plain, 2)
+        report[f"{key}_db_kib_per_match"] = round(size / 1024 / matches, 1)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Liar's Bar: the card-and-revolver bluffing game (presets `classic`, `paper`)."""

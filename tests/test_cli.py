@@ -1,0 +1,209 @@
+"""`arena run` as a user meets it: batches, the summary, resuming, and bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from arena.store.schema import LATEST
+from tests.support import arena_process, read_only
+
+
+def finished(db: Path) -> int:
+    with read_only(db) as conn:
+        return conn.execute("SELECT count(*) FROM matches WHERE status = 'finished'").fetchone()[0]
+
+
+def test_default_run_plays_four_bots_and_prints_a_summary(cli, tmp_path: Path) -> None:
+    result = cli("run", "--matches", "3")
+    assert result.exit_code == 0, result.output
+    for persona in ("counter", "cautious", "bluffer", "random"):
+        assert persona in result.stdout
+    assert "mean hands per match" in result.stdout
+    db = tmp_path / "saves" / "arena.db"
+    assert finished(db) == 3
+    with read_only(db) as conn:
+        wins = conn.execute("SELECT sum(winner) FROM seats").fetchone()[0]
+    assert wins == 3  # classic Liar's Bar: one survivor per match
+
+
+def test_rerun_skips_finished_matches_and_writes_nothing_twice(cli, tmp_path: Path) -> None:
+    db = str(tmp_path / "a.db")
+    assert cli("run", "--matches", "4", "--db", db).exit_code == 0
+    with read_only(Path(db)) as conn:
+        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    again = cli("run", "--matches", "6", "--db", db)
+    assert again.exit_code == 0, again.output
+    assert "2 new, 0 resumed, 4 already done" in again.stdout
+    with read_only(Path(db)) as conn:
+        assert conn.execute("SELECT count(*) FROM matches").fetchone()[0] == 6
+        first_four = conn.execute(
+            "SELECT count(*) FROM events WHERE match_id IN "
+            "(SELECT id FROM matches WHERE batch_index < 4)"
+        ).fetchone()[0]
+    assert first_four == events
+
+
+def test_arena_db_environment_variable_chooses_the_file(cli, tmp_path: Path) -> None:
+    target = tmp_path / "from-env.db"
+    result = cli("run", "--matches", "1", "--game", "cleanup", env={"ARENA_DB": str(target)})
+    assert result.exit_code == 0, result.output
+    assert finished(target) == 1
+    assert not (tmp_path / "saves").exists()
+
+
+def test_cleanup_batch_records_thirty_steps_as_hands(cli, tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    assert cli("run", "--game", "cleanup", "--matches", "2", "--db", str(db)).exit_code == 0
+    with read_only(db) as conn:
+        assert conn.execute("SELECT DISTINCT hands FROM matches").fetchall() == [(30,)]
+        assert conn.execute("SELECT count(*) FROM hands WHERE outcome IS NULL").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 2 * 30 * 4
+
+
+def test_config_override_is_applied_and_stored(cli, tmp_path: Path) -> None:
+    db = tmp_path / "o.db"
+    result = cli(
+        "run", "--game", "cleanup", "--set", "max_steps=7", "--matches", "1", "--db", str(db)
+    )
+    assert result.exit_code == 0, result.output
+    with read_only(db) as conn:
+        hands, config = conn.execute("SELECT hands, config FROM matches").fetchone()
+    assert hands == 7
+    assert '"max_steps":7' in config
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--game", "poker"], "unknown game 'poker'"),
+        (["--preset", "turbo"], "unknown preset 'turbo'"),
+        (["--seat", "bot:counter"], "needs 2–4 seats, got 1"),
+        (
+            ["--game", "cleanup", "--seat", "bot:harvester", "--seat", "bot:cleaner"],
+            "needs 4 seats",
+        ),
+        (["--seat", "counter", "--seat", "bot:random"], "is not KIND:VALUE"),
+        (["--seat", "robot:x", "--seat", "bot:random"], "unknown kind 'robot'"),
+        (["--seat", "bot:genius", "--seat", "bot:random"], "no bot persona 'genius'"),
+        (["--seat", "bot:harvester", "--seat", "bot:random"], "no bot persona 'harvester'"),
+        (["--set", "hand_size=0"], "bad liars-bar config: hand_size"),
+        (["--set", "colour=red"], "colour: Extra inputs are not permitted"),
+        (["--set", "nonsense"], "is not KEY=VALUE"),
+    ],
+)
+def test_bad_input_gets_one_line_exit_2_and_writes_nothing(
+    cli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = cli("run", "--matches", "1", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_that_is_not_sqlite_is_refused_untouched(cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.db"
+    notes.write_text("shopping list\n")
+    result = cli("run", "--db", str(notes))
+    assert result.exit_code == 2
+    assert "is not a SQLite database" in result.stderr
+    assert notes.read_text() == "shopping list\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
+def test_foreign_sqlite_database_is_refused_untouched(cli, tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER)")
+    before = other.read_bytes()
+    result = cli("run", "--db", str(other))
+    assert result.exit_code == 2
+    assert "another program" in result.stderr
+    assert other.read_bytes() == before
+
+
+def test_database_from_a_newer_version_is_refused_untouched(cli, tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    assert cli("run", "--matches", "1", "--db", str(db)).exit_code == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")  # fold the WAL in so the bytes say it all
+        conn.execute(
+            "INSERT INTO arena_migrations VALUES (?, 'from the future', 'x')", (LATEST + 1,)
+        )
+    before = db.read_bytes()
+    result = cli("run", "--matches", "2", "--db", str(db))
+    assert result.exit_code == 2
+    assert f"schema version {LATEST + 1}, newer than this arena knows ({LATEST})" in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_directory_as_database_is_refused(cli, tmp_path: Path) -> None:
+    result = cli("run", "--db", str(tmp_path))
+    assert result.exit_code == 2
+    assert "is a directory" in result.stderr
+
+
+PLACEMENTS = """SELECT m.batch_index, s.seat, s.placement
+    FROM seats s JOIN matches m ON m.id = s.match_id ORDER BY 1, 2"""
+EVENTS_PER_MATCH = """SELECT m.batch_index, count(*)
+    FROM events e JOIN matches m ON m.id = e.match_id GROUP BY 1 ORDER BY 1"""
+
+
+def test_killed_batch_resumes_with_every_match_exactly_once(tmp_path: Path) -> None:
+    """SIGKILL mid-batch, rerun: every match once, the file intact, and the results the same as
+    an uninterrupted run of the same batch."""
+    db = tmp_path / "killed.db"
+    args = ["run", "--matches", "300", "--concurrency", "3", "--seed", "11", "--db", str(db)]
+    proc = arena_process(*args)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db.exists() and finished(db) >= 20:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_at_kill = finished(db)
+    assert 20 <= done_at_kill < 300, "the kill must land mid-batch"
+
+    rerun = arena_process(*args)
+    _, stderr = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, stderr
+
+    reference = tmp_path / "reference.db"
+    whole = arena_process(*args[:-1], str(reference))
+    whole.communicate(timeout=120)
+    assert whole.returncode == 0
+
+    with read_only(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        indexes = conn.execute("SELECT batch_index FROM matches ORDER BY batch_index").fetchall()
+        assert [i for (i,) in indexes] == list(range(300))
+        assert finished(db) == 300
+        got = conn.execute(PLACEMENTS).fetchall()
+        event_counts = conn.execute(EVENTS_PER_MATCH).fetchall()
+    with read_only(reference) as conn:
+        expected = conn.execute(PLACEMENTS).fetchall()
+        expected_counts = conn.execute(EVENTS_PER_MATCH).fetchall()
+    assert got == expected
+    assert event_counts == expected_counts
+
+
+def test_two_processes_can_write_one_database_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "shared.db"
+    runs = [
+        arena_process("run", "--matches", "40", "--seed", str(seed), "--db", str(db))
+        for seed in (100, 200)
+    ]
+    for run in runs:
+        _, stderr = run.communicate(timeout=120)
+        assert run.returncode == 0, stderr
+    with read_only(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(DISTINCT batch) FROM matches").fetchone()[0] == 2
+    assert finished(db) == 80
