@@ -81,7 +81,6 @@ def plan(
     game_class = GAMES[game]
     seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game)
     preset = preset or next(iter(game_class.presets))
-    check_seat_count(game_class, len(seats))
     if matches < 1:
         raise GameError(f"--matches must be at least 1, got {matches}")
     try:
@@ -91,6 +90,7 @@ def plan(
             f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors()
         )
         raise GameError(f"bad {game} config: {problems}") from None
+    check_seat_count(game_class(config), len(seats))
     return BatchPlan(game, preset, config, tuple(seats), matches, seed)
 
 

@@ -56,7 +56,9 @@ class Event:
 
     Two kinds are a convention every engine follows, so the runtime can cut a match into hands
     without knowing the game: `hand_start` (payload: what was dealt or the state summary) and
-    `hand_end` (payload: the outcome).
+    `hand_end` (payload: the outcome). A hand's `hand_start` must be emitted before any decision
+    of that hand is asked for (with the opening events, or at the end of the previous `apply`),
+    since the runtime files each decision under the hand most recently started.
     """
 
     kind: str
@@ -122,20 +124,23 @@ class State(Protocol):
 
 
 class Game(Protocol):
-    """A game's rules under one config. `new_game` returns the state and the opening events."""
+    """A game's rules under one config. `new_game` returns the state and the opening events.
+
+    The seat limits belong to the instance because a config may change them (a bigger map seats
+    more agents)."""
 
     name: ClassVar[str]
     config_model: ClassVar[type[BaseModel]]
     presets: ClassVar[Mapping[str, BaseModel]]
-    min_seats: ClassVar[int]
-    max_seats: ClassVar[int]
+    min_seats: int
+    max_seats: int
 
     def __init__(self, config: Any) -> None: ...
 
     def new_game(self, seed: int, n_seats: int) -> tuple[State, list[Event]]: ...
 
 
-def check_seat_count(game: Game | type[Game], n_seats: int) -> None:
+def check_seat_count(game: Game, n_seats: int) -> None:
     if not game.min_seats <= n_seats <= game.max_seats:
         span = (
             str(game.min_seats)

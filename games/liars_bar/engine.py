@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pydantic import BaseModel
+
 from games.base import (
     OBSERVER,
     PUBLIC,
@@ -250,7 +252,7 @@ class LiarsBarState:
                 return s
         return None
 
-    def _play(self, seat: int, cards: tuple[int, int, int, int], talk: str, events: list) -> None:
+    def _play(self, seat: int, cards: tuple[int, int, int, int], talk: str, events: list[Event]) -> None:
         hand = self.hands[seat]
         for i in range(4):
             hand[i] -= cards[i]
@@ -404,13 +406,13 @@ class LiarsBar:
     """Liar's Bar under one config: `new_game(seed, n_seats)` deals the first round."""
 
     name: ClassVar[str] = "liars-bar"
-    config_model: ClassVar[type[LiarsBarConfig]] = LiarsBarConfig
-    presets: ClassVar[Mapping[str, LiarsBarConfig]] = PRESETS
-    min_seats: ClassVar[int] = 2
-    max_seats: ClassVar[int] = 4
+    config_model: ClassVar[type[BaseModel]] = LiarsBarConfig
+    presets: ClassVar[Mapping[str, BaseModel]] = PRESETS
 
     def __init__(self, config: LiarsBarConfig) -> None:
         self.config = config
+        self.min_seats = 2
+        self.max_seats = 4
 
     def new_game(self, seed: int, n_seats: int) -> tuple[LiarsBarState, list[Event]]:
         check_seat_count(self, n_seats)
