@@ -110,45 +110,44 @@ async def run_batch(
 ) -> BatchReport:
     """Play every match of the batch not yet finished in `store`, at most `concurrency` at once."""
     report = BatchReport()
-    todo: list[tuple[int, dict[str, Any] | None]] = []
+    stored = {i: row for i, row in store.matches_of(batch.key).items() if i < batch.matches}
+    missing = [i for i in range(batch.matches) if i not in stored]
+    new_ids = store.create_matches(
+        batch=batch.key,
+        indexes=missing,
+        seeds=[batch.seed + i for i in missing],
+        game=batch.game,
+        preset=batch.preset,
+        config=batch.config.model_dump(mode="json"),
+        seats=[s.describe() for s in batch.seats],
+        version=software_version(),
+    )
+    todo: list[tuple[int, int, StoredProgress]] = []
+    for index, match_id in zip(missing, new_ids, strict=True):
+        todo.append((index, match_id, StoredProgress()))
+    report.new = len(missing)
     for index in range(batch.matches):
-        row = store.find_match(batch.key, index)
-        if row is not None and row["status"] == "finished":
+        row = stored.get(index)
+        if row is None:
+            continue
+        if row["status"] == "finished":
             report.skipped += 1
-            report.match_ids.append(row["id"])
             on_match_done()
         else:
-            todo.append((index, row))
-            if row is None:
-                report.new += 1
-            else:
-                report.resumed += 1
+            progress = StoredProgress(
+                store.stored_decisions(row["id"]), store.stored_event_count(row["id"])
+            )
+            todo.append((index, row["id"], progress))
+            report.resumed += 1
+    todo.sort()
+    report.match_ids = sorted([*new_ids, *(row["id"] for row in stored.values())])
 
     limit = asyncio.Semaphore(max(1, concurrency))
     game = batch.game_class(batch.config)
-    version_text = software_version()
 
-    async def play(index: int, row: dict[str, Any] | None) -> None:
+    async def play(index: int, match_id: int, progress: StoredProgress) -> None:
         seed = batch.seed + index
         async with limit:
-            if row is None:
-                match_id = store.create_match(
-                    batch=batch.key,
-                    index=index,
-                    game=batch.game,
-                    preset=batch.preset,
-                    seed=seed,
-                    config=batch.config.model_dump(mode="json"),
-                    seats=[s.describe() for s in batch.seats],
-                    version=version_text,
-                )
-                progress = StoredProgress()
-            else:
-                match_id = row["id"]
-                progress = StoredProgress(
-                    store.stored_decisions(match_id), store.stored_event_count(match_id)
-                )
-            report.match_ids.append(match_id)
             players = [
                 make_player(spec, batch.game, batch.config, seed, seat)
                 for seat, spec in enumerate(batch.seats)
@@ -156,7 +155,10 @@ async def run_batch(
             await run_match(game, seed, players, [MatchRecorder(store, match_id)], progress)
             on_match_done()
 
-    await asyncio.gather(*(play(index, row) for index, row in todo))
+    try:
+        await asyncio.gather(*(play(*item) for item in todo))
+    finally:
+        store.writer.drain()
     return report
 
 

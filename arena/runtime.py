@@ -40,8 +40,8 @@ class MatchListener(Protocol):
 
     def on_decision(self, record: DecisionRecord) -> None: ...
 
-    def flush(self) -> None:
-        """Make everything so far durable: called before waiting on a player that is not instant."""
+    async def flush(self) -> None:
+        """Make everything so far durable: awaited before waiting on a slow (not instant) player."""
         ...
 
     def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None: ...
@@ -118,7 +118,7 @@ async def run_match(
         else:
             if waits and any(not players[r.seat].instant for r in requests):
                 for listener in listeners:
-                    listener.flush()
+                    await listener.flush()
             if len(requests) == 1:
                 answers = [await _ask(players[requests[0].seat], requests[0])]
             else:

@@ -36,7 +36,7 @@ class Collector:
     def on_decision(self, record: DecisionRecord) -> None:
         self.decisions.append(record)
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
         self.flushes += 1
 
     def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
@@ -149,36 +149,55 @@ async def test_resume_from_a_partly_stored_match_finishes_it_identically(tmp_pat
     whole = Store(tmp_path / "whole.db")
     await run_batch(whole, batch)
 
-    class Crash(Exception):
-        pass
+    class Killed(BaseException):
+        """Like SIGKILL for the match: not an Exception, so no fallback catches it."""
 
-    class CrashingRecorder(MatchRecorder):
-        def flush(self) -> None:
-            super().flush()
-            self.flushes = getattr(self, "flushes", 0) + 1
-            if self.flushes == 3:
-                raise Crash
+    class SlowBotThatDies:
+        """Seat 0's bot, but not instant (so the runtime makes the store durable before each of
+        its decisions, mid-hand) and killed at its fifth decision."""
+
+        kind = "bot"
+        instant = False
+
+        def __init__(self, bot: BotPlayer) -> None:
+            self.bot = bot
+            self.asked = 0
+
+        async def decide(self, request: DecisionRequest) -> Decision:
+            self.asked += 1
+            if self.asked == 5:
+                raise Killed
+            return await self.bot.decide(request)
+
+        def replayed(self, request: DecisionRequest, decision: Decision) -> None:
+            self.bot.replayed(request, decision)
+
+        def observe(self, event: Event) -> None:
+            pass
 
     cut = Store(tmp_path / "cut.db")
-    seats = [s.describe() for s in batch.seats]
-    match_id = cut.create_match(
+    (match_id,) = cut.create_matches(
         batch=batch.key,
-        index=0,
+        indexes=[0],
+        seeds=[42],
         game="liars-bar",
         preset="paper",
-        seed=42,
         config=batch.config.model_dump(mode="json"),
-        seats=seats,
+        seats=[s.describe() for s in batch.seats],
         version="test",
     )
-    players = [
+    bots_ = [
         BotPlayer(PERSONAS["liars-bar"][s.value], batch.config, 42, i)
         for i, s in enumerate(batch.seats)
     ]
-    with pytest.raises(Crash):
-        await run_match(LiarsBar(batch.config), 42, players, [CrashingRecorder(cut, match_id)])
+    players = [SlowBotThatDies(bots_[0]), *bots_[1:]]
+    with pytest.raises(Killed):
+        await run_match(LiarsBar(batch.config), 42, players, [MatchRecorder(cut, match_id)])
+    cut.writer.drain()
     stored = StoredProgress(cut.stored_decisions(match_id), cut.stored_event_count(match_id))
     assert stored.events > 0 and stored.decisions
+    open_hands = cut.conn.execute("SELECT count(*) FROM hands WHERE end_seq IS NULL").fetchone()
+    assert open_hands == (1,), "the kill must land mid-hand"
 
     report = await run_batch(cut, batch)
     assert (report.new, report.resumed, report.skipped) == (0, 1, 0)

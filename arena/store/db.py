@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,8 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# One encoder for every row: json.dumps with options builds a new encoder per call.
+dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def check_db_file(path: Path) -> bool:
@@ -61,8 +62,67 @@ def check_db_file(path: Path) -> bool:
     return True
 
 
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class Writer:
+    """A thread of its own, with a connection of its own, that runs write jobs in order, each in
+    one transaction. SQLite releases the GIL while it works, so on two cores the writing of one
+    match overlaps the playing of the next. Jobs are fire-and-forget; a failed job's error is
+    raised by the next `submit` or by `drain`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arena-writer")
+        self._conn: sqlite3.Connection | None = None  # touched only on the writer thread
+        self._pending: list[Future[None]] = []
+
+    def submit(self, job: Callable[[sqlite3.Connection], None]) -> Future[None]:
+        self._check()
+        future = self._pool.submit(self._run, job)
+        self._pending.append(future)
+        return future
+
+    def _run(self, job: Callable[[sqlite3.Connection], None]) -> None:
+        if self._conn is None:
+            self._conn = connect(self.path)
+        with self._conn:
+            job(self._conn)
+
+    def _check(self) -> None:
+        still = []
+        for future in self._pending:
+            if future.done():
+                future.result()  # raises the job's error, if any
+            else:
+                still.append(future)
+        self._pending = still
+
+    def drain(self) -> None:
+        """Wait for every job so far; raise the first failure."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def close(self) -> None:
+        try:
+            self.drain()
+        finally:
+            self._pool.submit(self._close_connection).result()
+            self._pool.shutdown()
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
 class Store:
-    """One connection to one arena database (use one Store per thread)."""
+    """One arena database: a connection for reads and batch set-up on the calling thread, and a
+    `Writer` thread for the rows of matches being played. Use one Store per thread."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -86,9 +146,20 @@ class Store:
             self.conn.close()
             raise
         self.db = sqlite_utils.Database(self.conn)
+        self._writer: Writer | None = None
+
+    @property
+    def writer(self) -> Writer:
+        if self._writer is None:
+            self._writer = Writer(self.path)
+        return self._writer
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Store:
         return self
@@ -152,52 +223,55 @@ class Store:
 
     # -- matches ---------------------------------------------------------------------------
 
-    def find_match(self, batch: str, index: int) -> dict[str, Any] | None:
-        rows = list(
-            self.db.query(
-                "SELECT * FROM matches WHERE batch = ? AND batch_index = ?", (batch, index)
-            )
-        )
-        return rows[0] if rows else None
+    def matches_of(self, batch: str) -> dict[int, dict[str, Any]]:
+        """The batch's matches by batch index."""
+        rows = self.db.query("SELECT * FROM matches WHERE batch = ?", (batch,))
+        return {row["batch_index"]: row for row in rows}
 
-    def create_match(
+    def create_matches(
         self,
         *,
         batch: str,
-        index: int,
+        indexes: Sequence[int],
+        seeds: Sequence[int],
         game: str,
         preset: str,
-        seed: int,
         config: dict[str, Any],
         seats: Sequence[dict[str, Any]],
         version: str,
-    ) -> int:
-        """Insert a running match and its seats in one transaction; return the match id."""
+    ) -> list[int]:
+        """Insert the batch's matches (status `running`, not yet finished) and their seats in one
+        transaction; return their ids in order."""
+        ids = []
+        config_json = dumps(config)
+        created = now()
         with self.conn:
-            cursor = self.conn.execute(
-                "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
-                " software_version, started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                (batch, index, game, preset, seed, dumps(config), version, now()),
-            )
-            match_id = cursor.lastrowid
-            assert match_id is not None
-            self.conn.executemany(
-                "INSERT INTO seats (match_id, seat, name, kind, persona, model, params)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        match_id,
-                        i,
-                        seat["name"],
-                        seat["kind"],
-                        seat.get("persona"),
-                        seat.get("model"),
-                        dumps(seat.get("params", {})),
-                    )
-                    for i, seat in enumerate(seats)
-                ],
-            )
-        return match_id
+            for index, seed in zip(indexes, seeds, strict=True):
+                cursor = self.conn.execute(
+                    "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
+                    " software_version, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                    (batch, index, game, preset, seed, config_json, version, created),
+                )
+                match_id = cursor.lastrowid
+                assert match_id is not None
+                ids.append(match_id)
+                self.conn.executemany(
+                    "INSERT INTO seats (match_id, seat, name, kind, persona, model, params)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            match_id,
+                            i,
+                            seat["name"],
+                            seat["kind"],
+                            seat.get("persona"),
+                            seat.get("model"),
+                            dumps(seat.get("params", {})),
+                        )
+                        for i, seat in enumerate(seats)
+                    ],
+                )
+        return ids
 
     def stored_decisions(self, match_id: int) -> list[tuple[int, Decision]]:
         rows = self.conn.execute(

@@ -23,7 +23,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 result TEXT,
                 hands INTEGER,
                 software_version TEXT NOT NULL,
-                started_at TEXT NOT NULL,
+                created_at TEXT NOT NULL,
                 finished_at TEXT,
                 UNIQUE (batch, batch_index)
             )""",
@@ -75,8 +75,6 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 latency_ms REAL NOT NULL,
                 PRIMARY KEY (match_id, seq)
             )""",
-            "CREATE INDEX events_by_kind ON events (kind, match_id)",
-            "CREATE INDEX decisions_by_seat ON decisions (match_id, seat)",
         ],
     ),
 ]
