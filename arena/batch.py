@@ -155,10 +155,7 @@ async def run_batch(
             await run_match(game, seed, players, [MatchRecorder(store, match_id)], progress)
             on_match_done()
 
-    try:
-        await asyncio.gather(*(play(*item) for item in todo))
-    finally:
-        store.writer.drain()
+    await asyncio.gather(*(play(*item) for item in todo))
     return report
 
 

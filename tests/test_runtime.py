@@ -114,8 +114,6 @@ async def test_players_observe_only_events_in_their_audience() -> None:
     for seat, watcher in enumerate(watchers):
         assert watcher.seen, "every seat hears the public events"
         assert all(e.audience.includes(seat) for e in watcher.seen)
-        private = [e for e in watcher.seen if e.kind in ("deal", "play_cards")]
-        assert private and all(e.actor == seat for e in private)
         assert not any(e.kind in ("revolvers", "hand_start") for e in watcher.seen)
 
 
@@ -193,7 +191,6 @@ async def test_resume_from_a_partly_stored_match_finishes_it_identically(tmp_pat
     players = [SlowBotThatDies(bots_[0]), *bots_[1:]]
     with pytest.raises(Killed):
         await run_match(LiarsBar(batch.config), 42, players, [MatchRecorder(cut, match_id)])
-    cut.writer.drain()
     stored = StoredProgress(cut.stored_decisions(match_id), cut.stored_event_count(match_id))
     assert stored.events > 0 and stored.decisions
     open_hands = cut.conn.execute("SELECT count(*) FROM hands WHERE end_seq IS NULL").fetchone()

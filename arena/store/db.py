@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,67 +61,8 @@ def check_db_file(path: Path) -> bool:
     return True
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
-    conn.execute("PRAGMA synchronous = NORMAL")
-    return conn
-
-
-class Writer:
-    """A thread of its own, with a connection of its own, that runs write jobs in order, each in
-    one transaction. SQLite releases the GIL while it works, so on two cores the writing of one
-    match overlaps the playing of the next. Jobs are fire-and-forget; a failed job's error is
-    raised by the next `submit` or by `drain`."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arena-writer")
-        self._conn: sqlite3.Connection | None = None  # touched only on the writer thread
-        self._pending: list[Future[None]] = []
-
-    def submit(self, job: Callable[[sqlite3.Connection], None]) -> Future[None]:
-        self._check()
-        future = self._pool.submit(self._run, job)
-        self._pending.append(future)
-        return future
-
-    def _run(self, job: Callable[[sqlite3.Connection], None]) -> None:
-        if self._conn is None:
-            self._conn = connect(self.path)
-        with self._conn:
-            job(self._conn)
-
-    def _check(self) -> None:
-        still = []
-        for future in self._pending:
-            if future.done():
-                future.result()  # raises the job's error, if any
-            else:
-                still.append(future)
-        self._pending = still
-
-    def drain(self) -> None:
-        """Wait for every job so far; raise the first failure."""
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
-
-    def close(self) -> None:
-        try:
-            self.drain()
-        finally:
-            self._pool.submit(self._close_connection).result()
-            self._pool.shutdown()
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-
 class Store:
-    """One arena database: a connection for reads and batch set-up on the calling thread, and a
-    `Writer` thread for the rows of matches being played. Use one Store per thread."""
+    """One connection to one arena database (use one Store per thread)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -146,20 +86,9 @@ class Store:
             self.conn.close()
             raise
         self.db = sqlite_utils.Database(self.conn)
-        self._writer: Writer | None = None
-
-    @property
-    def writer(self) -> Writer:
-        if self._writer is None:
-            self._writer = Writer(self.path)
-        return self._writer
 
     def close(self) -> None:
-        try:
-            if self._writer is not None:
-                self._writer.close()
-        finally:
-            self.conn.close()
+        self.conn.close()
 
     def __enter__(self) -> Store:
         return self

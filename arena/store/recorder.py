@@ -1,19 +1,17 @@
 """Writes one match into the store as it is played: a listener of the match runtime.
 
-Rows are buffered and handed to the store's writer thread as one transaction before the runtime
-waits on a slow player (human or LLM; the runtime waits until they are durable), whenever the
-buffer grows large, and at the end of the match. So a crash loses at most the decision in flight
-of a match with slow players; a bot-only match loses at most its unwritten part, which the rerun
-replays identically from the seed. Committing every hand on the playing thread instead made a
-bot batch 2–3× slower (bench/recording.py).
+Rows are buffered and committed in one short transaction before the runtime waits on a slow
+player (human or LLM), whenever the buffer grows large, and at the end of the match. So a crash
+loses at most the decision in flight of a match with slow players; a bot-only match loses at most
+its unwritten part, which the rerun replays identically from the seed. Committing every hand
+instead made a bot batch 2–3× slower than playing it unrecorded (bench/recording.py); a writer
+thread did not help, the GIL serialising it with the game.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from arena.runtime import DecisionRecord
@@ -64,11 +62,10 @@ def legal_json(legal: tuple[str, ...]) -> str:
 
 
 class MatchRecorder:
-    """Buffers one match's rows and hands them to the store's writer thread, in order, one
-    transaction per flush."""
+    """Buffers one match's rows and writes them in order, one transaction per flush."""
 
     def __init__(self, store: Store, match_id: int) -> None:
-        self.writer = store.writer
+        self.conn = store.conn
         self.match_id = match_id
         self.events: list[tuple[Any, ...]] = []
         self.decisions: list[tuple[Any, ...]] = []
@@ -101,7 +98,7 @@ class MatchRecorder:
             else:
                 pending[3], pending[5] = seq, payload
             if len(self.events) >= FLUSH_AT_ROWS:
-                self._submit()
+                self._write()
 
     def on_decision(self, record: DecisionRecord) -> None:
         self.decisions.append(
@@ -123,31 +120,26 @@ class MatchRecorder:
 
     async def flush(self) -> None:
         """Everything so far is durable when this returns."""
-        await asyncio.wrap_future(self._submit())
+        self._write()
 
-    def _submit(self, finish: Callable[[sqlite3.Connection], None] | None = None) -> Future[None]:
-        events, self.events = self.events, []
-        decisions, self.decisions = self.decisions, []
-        hands = [tuple(row) for row in self.hands.values()]
-        self.hands = {}
-        hand_ends, self.hand_ends = self.hand_ends, []
-
-        def write(conn: sqlite3.Connection) -> None:
-            if events:
-                insert_rows(conn, "events", events)
-            if decisions:
-                insert_rows(conn, "decisions", decisions)
-            if hands:
-                insert_rows(conn, "hands", hands)
-            if hand_ends:
-                conn.executemany(_HAND_END_SQL, hand_ends)
+    def _write(self, finish: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Write the buffered rows, then `finish`, in one transaction."""
+        conn = self.conn
+        with conn:
+            if self.events:
+                insert_rows(conn, "events", self.events)
+            if self.decisions:
+                insert_rows(conn, "decisions", self.decisions)
+            if self.hands:
+                insert_rows(conn, "hands", [tuple(row) for row in self.hands.values()])
+            if self.hand_ends:
+                conn.executemany(_HAND_END_SQL, self.hand_ends)
             if finish is not None:
                 finish(conn)
-
-        return self.writer.submit(write)
+        self.events, self.decisions, self.hands, self.hand_ends = [], [], {}, []
 
     def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
-        """Queue the last rows and the results in one transaction (the batch drains the writer)."""
+        """Write the last rows and the results in one transaction."""
         match_id = self.match_id
         result = dumps(
             {
@@ -170,4 +162,4 @@ class MatchRecorder:
                 (result, hands, finished_at, match_id),
             )
 
-        self._submit(finish)
+        self._write(finish)

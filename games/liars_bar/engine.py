@@ -21,7 +21,6 @@ from games.base import (
     GameError,
     SeatResult,
     check_seat_count,
-    only,
 )
 from games.liars_bar.config import JOKER, PRESETS, RANKS, LiarsBarConfig
 
@@ -37,11 +36,13 @@ _play_counts: dict[str, tuple[int, int, int, int]] = {}
 
 def cards_text(counts: list[int] | tuple[int, ...]) -> str:
     """`[2, 0, 1, 1]` -> `"QQAJ"`."""
-    return "".join(letter * n for letter, n in zip(LETTERS, counts))
+    return "".join(letter * n for letter, n in zip(LETTERS, counts, strict=True))
 
 
 def legal_plays(hand: tuple[int, ...], max_play: int) -> tuple[str, ...]:
-    """Every distinct play from a hand, fewest cards first; memoised (hands repeat a lot)."""
+    """Every distinct play from a hand: fewest cards first, then in rank order Q K A J, so the
+    first (the fallback) plays a single card, a Joker only when nothing else is left.
+    Memoised: hands repeat a lot."""
     key = (hand, max_play)
     plays = _plays_cache.get(key)
     if plays is None:
@@ -56,8 +57,8 @@ def legal_plays(hand: tuple[int, ...], max_play: int) -> tuple[str, ...]:
                             counts = (nq, nk, na, nj)
                             code = PLAY + cards_text(counts)
                             _play_counts[code] = counts
-                            found.append((total, code))
-        plays = _plays_cache[key] = tuple(code for _, code in sorted(found))
+                            found.append((total, tuple(-n for n in counts), code))
+        plays = _plays_cache[key] = tuple(code for _, _, code in sorted(found))
     return plays
 
 
@@ -165,7 +166,9 @@ class LiarsBarState:
         seat = self.turn
         decision = decisions.get(seat)
         if self.over or decision is None or len(decisions) != 1:
-            raise GameError(f"expected one decision from seat {seat}, got seats {sorted(decisions)}")
+            raise GameError(
+                f"expected one decision from seat {seat}, got seats {sorted(decisions)}"
+            )
         if decision.action not in self.legal_actions(seat):
             raise GameError(f"seat {seat}: {decision.action!r} is not legal now")
         events: list[Event] = []
@@ -240,8 +243,6 @@ class LiarsBarState:
         events.append(
             Event("round_start", {"round": self.round, "target": letter, "starter": starter})
         )
-        for s in living:
-            events.append(Event("deal", {"hand": dealt[str(s)]}, only(s), s))
 
     def _next_holder(self, after: int) -> int | None:
         """The next living player clockwise from `after` who still holds cards, `after` excluded."""
@@ -252,7 +253,9 @@ class LiarsBarState:
                 return s
         return None
 
-    def _play(self, seat: int, cards: tuple[int, int, int, int], talk: str, events: list[Event]) -> None:
+    def _play(
+        self, seat: int, cards: tuple[int, int, int, int], talk: str, events: list[Event]
+    ) -> None:
         hand = self.hands[seat]
         for i in range(4):
             hand[i] -= cards[i]
@@ -268,14 +271,12 @@ class LiarsBarState:
                 seat,
             )
         )
-        events.append(Event("play_cards", {"cards": cards_text(cards)}, only(seat), seat))
         responder = self._next_holder(seat)
-        if responder is None:
-            # Nobody else holds cards, so this seat is to act again: the house rule applies.
-            self._house_challenge(seat, events)
-        else:
-            self.turn = responder
-            self.phase = "respond"
+        # A seat only gets to play while another living seat holds cards (else the house checks
+        # its hand instead), so there is always someone to respond.
+        assert responder is not None
+        self.turn = responder
+        self.phase = "respond"
 
     def _honest(self, cards: tuple[int, ...] | list[int]) -> bool:
         return all(n == 0 for i, n in enumerate(cards[:3]) if i != self.target)
@@ -320,7 +321,12 @@ class LiarsBarState:
         self.pile += sum(cards)
         honest = self._honest(cards)
         events.append(
-            Event("reveal", {"cards": cards_text(cards), "honest": honest, "by": "house"}, PUBLIC, seat)
+            Event(
+                "reveal",
+                {"cards": cards_text(cards), "honest": honest, "by": "house"},
+                PUBLIC,
+                seat,
+            )
         )
         died = False if honest else self._shoot(seat, events)
         self.last_reveal = Reveal(seat, cards_text(cards), honest, None if honest else seat, died)
