@@ -61,8 +61,9 @@ def run(
     seat: Annotated[
         list[str] | None,
         typer.Option(
-            help="a seat, KIND:VALUE, repeat per seat, e.g. --seat bot:counter "
-            "(default: four different bots)"
+            help="a seat, KIND:VALUE, once per seat, e.g. --seat bot:counter. Bots: counter, "
+            "cautious, bluffer (liars-bar), harvester, cleaner, zapper (cleanup), random (both). "
+            "Default: four different bots"
         ),
     ] = None,
     matches: Annotated[int, typer.Option(min=1, help="matches in the batch")] = 20,

@@ -54,20 +54,6 @@ def _honest_then_bluff(view: LiarsBarView, legal: tuple[str, ...], most: int) ->
     return _play(view.hand[0], legal)
 
 
-def cautious(
-    view: LiarsBarView,
-    legal: tuple[str, ...],
-    rng: random.Random,
-    config: LiarsBarConfig,
-    params: Mapping[str, float],
-) -> Decision:
-    """Plays one honest card at a time; challenges only near-certain lies."""
-    if view.phase == "respond":
-        false = chance_claim_is_false(view, config)
-        return Decision(CHALLENGE if false >= params["threshold"] else ACCEPT)
-    return _honest_then_bluff(view, legal, 1)
-
-
 def bluffer(
     view: LiarsBarView,
     legal: tuple[str, ...],
@@ -95,12 +81,13 @@ def counter(
     config: LiarsBarConfig,
     params: Mapping[str, float],
 ) -> Decision:
-    """Counts cards: challenges when the claim is more likely false than `threshold`; plays all
-    its good cards (up to three) and bluffs one card only when it has none."""
+    """Counts cards: challenges when the claim is false with probability at least `threshold`;
+    plays up to `most` good cards and bluffs one card only when it has none. The `cautious`
+    persona is this strategy with a high threshold, one card at a time."""
     if view.phase == "respond":
         false = chance_claim_is_false(view, config)
         return Decision(CHALLENGE if false >= params["threshold"] else ACCEPT)
-    return _honest_then_bluff(view, legal, 3)
+    return _honest_then_bluff(view, legal, int(params["most"]))
 
 
 LIARS_BAR_PERSONAS: dict[str, Persona] = {
@@ -110,8 +97,8 @@ LIARS_BAR_PERSONAS: dict[str, Persona] = {
             "cautious",
             ("liars-bar",),
             "plays one honest card at a time; challenges only near-certain lies",
-            cautious,
-            {"threshold": 0.85},
+            counter,
+            {"threshold": 0.85, "most": 1},
         ),
         Persona(
             "bluffer",
@@ -125,7 +112,7 @@ LIARS_BAR_PERSONAS: dict[str, Persona] = {
             ("liars-bar",),
             "challenges when the claim is probably false given its hand and the deck",
             counter,
-            {"threshold": 0.5},
+            {"threshold": 0.5, "most": 3},
         ),
     )
 }
