@@ -163,8 +163,11 @@ def test_killed_batch_resumes_with_every_match_exactly_once(tmp_path: Path) -> N
     proc = arena_process(*args)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if db.exists() and finished(db) >= 20:
-            break
+        try:
+            if finished(db) >= 20:
+                break
+        except sqlite3.OperationalError:
+            pass  # the file or its tables do not exist yet
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
