@@ -150,16 +150,6 @@ def check_seat_count(game: Game, n_seats: int) -> None:
         raise GameError(f"{game.name} needs {span} seats, got {n_seats}")
 
 
-def check_decisions(state: State, decisions: Mapping[int, Decision]) -> None:
-    """Raise GameError unless `decisions` holds one legal decision for exactly the seats to act."""
-    expected = state.to_act()
-    if sorted(decisions) != sorted(expected):
-        raise GameError(f"decisions for seats {sorted(decisions)}, expected {list(expected)}")
-    for seat, decision in decisions.items():
-        if decision.action not in state.legal_actions(seat):
-            raise GameError(f"seat {seat}: {decision.action!r} is not a legal action")
-
-
 def build_config(game: type[Game], preset: str, overrides: Mapping[str, Any]) -> BaseModel:
     """The preset's config with `overrides` applied and validated (unknown keys are errors)."""
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from arena.players.personas import Persona
+from arena.players.personas import Persona, legal_or_fallback
 from games.base import Decision
 from games.cleanup.config import CleanupConfig
 from games.cleanup.engine import (
@@ -79,10 +79,6 @@ def _harvest(view: CleanupView, rng: random.Random) -> str:
     return STAY if apple is None else step_towards(here, apple, rng)
 
 
-def _legal(action: str, legal: tuple[str, ...]) -> Decision:
-    return Decision(action if action in legal else legal[0])
-
-
 def harvester(
     view: CleanupView,
     legal: tuple[str, ...],
@@ -93,7 +89,7 @@ def harvester(
     """Walks to the nearest apple and collects it; never cleans or zaps."""
     if view.frozen[view.seat]:
         return Decision(legal[0])
-    return _legal(_harvest(view, rng), legal)
+    return legal_or_fallback(_harvest(view, rng), legal)
 
 
 def cleaner(
@@ -110,11 +106,11 @@ def cleaner(
     if sum(view.pollution) >= params["clean_at"]:
         here = view.positions[view.seat]
         if view.pollution[here[0] * view.cols + here[1]]:
-            return _legal(CLEAN, legal)
+            return legal_or_fallback(CLEAN, legal)
         dirty = nearest_tile(view, view.pollution, here, rng)
         if dirty is not None:
-            return _legal(step_towards(here, dirty, rng), legal)
-    return _legal(_harvest(view, rng), legal)
+            return legal_or_fallback(step_towards(here, dirty, rng), legal)
+    return legal_or_fallback(_harvest(view, rng), legal)
 
 
 def zapper(
@@ -138,8 +134,8 @@ def zapper(
         ):
             targets.append(zap)
     if targets and rng.random() < params["zap_prob"]:
-        return _legal(targets[rng.randrange(len(targets))], legal)
-    return _legal(_harvest(view, rng), legal)
+        return legal_or_fallback(targets[rng.randrange(len(targets))], legal)
+    return legal_or_fallback(_harvest(view, rng), legal)
 
 
 CLEANUP_PERSONAS: dict[str, Persona] = {

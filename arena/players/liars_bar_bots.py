@@ -11,7 +11,7 @@ import random
 from collections.abc import Mapping
 from math import comb
 
-from arena.players.personas import Persona
+from arena.players.personas import Persona, legal_or_fallback
 from games.base import Decision
 from games.liars_bar.config import LiarsBarConfig
 from games.liars_bar.engine import ACCEPT, CHALLENGE, PLAY, LiarsBarView
@@ -40,8 +40,7 @@ def chance_claim_is_false(view: LiarsBarView, config: LiarsBarConfig) -> float:
 
 
 def _play(cards: str, legal: tuple[str, ...]) -> Decision:
-    code = PLAY + "".join(sorted(cards, key="QKAJ".index))
-    return Decision(code if code in legal else legal[0])
+    return legal_or_fallback(PLAY + "".join(sorted(cards, key="QKAJ".index)), legal)
 
 
 def _honest_then_bluff(view: LiarsBarView, legal: tuple[str, ...], most: int) -> Decision:

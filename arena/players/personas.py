@@ -34,6 +34,11 @@ def random_strategy(
     return Decision(legal[rng.randrange(len(legal))])
 
 
+def legal_or_fallback(action: str, legal: tuple[str, ...]) -> Decision:
+    """`action` if it is legal now, else the engine's fallback (the first legal action)."""
+    return Decision(action if action in legal else legal[0])
+
+
 RANDOM = Persona(
     "random", ("liars-bar", "cleanup"), "uniformly random legal actions", random_strategy
 )
