@@ -65,7 +65,7 @@ class MatchRecorder:
     """Buffers one match's rows and writes them in order, one transaction per flush."""
 
     def __init__(self, store: Store, match_id: int) -> None:
-        self.conn = store.conn
+        self.store = store
         self.match_id = match_id
         self.events: list[tuple[Any, ...]] = []
         self.decisions: list[tuple[Any, ...]] = []
@@ -120,12 +120,13 @@ class MatchRecorder:
 
     async def flush(self) -> None:
         """Everything so far is durable when this returns."""
-        self._write()
+        self._write(durable=True)
 
-    def _write(self, finish: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        """Write the buffered rows, then `finish`, in one transaction."""
-        conn = self.conn
-        with conn:
+    def _write(
+        self, finish: Callable[[sqlite3.Connection], None] | None = None, durable: bool = False
+    ) -> None:
+        """Write the buffered rows, then `finish`, as one block (see `Store.write`)."""
+        with self.store.write(durable=durable) as conn:
             if self.events:
                 insert_rows(conn, "events", self.events)
             if self.decisions:
