@@ -156,7 +156,7 @@ async def run_batch(
             on_match_done()
 
     await asyncio.gather(*(play(*item) for item in todo))
-    store.commit()
+    store.sync()
     return report
 
 

@@ -87,8 +87,11 @@ def run(
         store = Store(db or default_db_path())
     except (GameError, SeatError, StoreError) as error:
         raise fail(str(error)) from None
-    with store:
-        _run_with_progress(store, batch, concurrency)
+    try:
+        with store:
+            _run_with_progress(store, batch, concurrency)
+    except StoreError as error:  # the file became unusable mid-batch (disk full, permissions)
+        raise fail(str(error)) from None
 
 
 def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None:

@@ -24,14 +24,16 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def arena_process(
-    *args: str, env: dict[str, str] | None = None, **kw: object
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, new_session: bool = False
 ) -> subprocess.Popen[str]:
-    """`arena ARGS` as its own process (for kills and concurrent writers)."""
+    """`arena ARGS` as its own process (for kills, interrupts and concurrent writers); with
+    `new_session`, in a process group of its own, as a terminal's foreground job is."""
     return subprocess.Popen(
         [sys.executable, "-m", "arena", *args],
-        cwd=kw.pop("cwd", REPO),
+        cwd=cwd,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=new_session,
     )

@@ -19,6 +19,18 @@ def finished(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM matches WHERE status = 'finished'").fetchone()[0]
 
 
+def wait_until_finished(db: Path, matches: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if finished(db) >= matches:
+                return
+        except sqlite3.OperationalError:
+            pass  # the file or its tables do not exist yet
+        time.sleep(0.01)
+    raise AssertionError(f"{matches} matches not finished within {timeout} s")
+
+
 def test_default_run_plays_four_bots_and_prints_a_summary(cli, tmp_path: Path) -> None:
     result = cli("run", "--matches", "3")
     assert result.exit_code == 0, result.output
@@ -155,24 +167,51 @@ EVENTS_PER_MATCH = """SELECT m.batch_index, count(*)
     FROM events e JOIN matches m ON m.id = e.match_id GROUP BY 1 ORDER BY 1"""
 
 
+def row_counts(db: Path) -> list[int]:
+    with read_only(db) as conn:
+        tables = ("matches", "events", "decisions", "hands")
+        return [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+
+
+def writer_pids(db: Path) -> list[int]:
+    """The arena writer processes of `db` (Linux: read from /proc)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"arena.store.writer" in args and str(db).encode() in args:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+def wait_for_no_writer(db: Path, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while writer_pids(db):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
 def test_killed_batch_resumes_with_every_match_exactly_once(tmp_path: Path) -> None:
     """SIGKILL mid-batch, rerun: every match once, the file intact, and the results the same as
     an uninterrupted run of the same batch."""
     db = tmp_path / "killed.db"
     args = ["run", "--matches", "300", "--concurrency", "3", "--seed", "11", "--db", str(db)]
     proc = arena_process(*args)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if finished(db) >= 20:
-                break
-        except sqlite3.OperationalError:
-            pass  # the file or its tables do not exist yet
-        time.sleep(0.01)
+    wait_until_finished(db, 20)
+    assert writer_pids(db), "the batch records through a writer process"
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     done_at_kill = finished(db)
     assert 20 <= done_at_kill < 300, "the kill must land mid-batch"
+    rows_at_kill = row_counts(db)
+    # The orphaned writer process stops on its own and commits nothing after the kill.
+    assert wait_for_no_writer(db, timeout=10), "the writer process outlived the kill"
+    assert row_counts(db) == rows_at_kill
 
     rerun = arena_process(*args)
     _, stderr = rerun.communicate(timeout=120)
@@ -195,6 +234,42 @@ def test_killed_batch_resumes_with_every_match_exactly_once(tmp_path: Path) -> N
         expected_counts = conn.execute(EVENTS_PER_MATCH).fetchall()
     assert got == expected
     assert event_counts == expected_counts
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_ctrl_c_stops_the_batch_with_every_finished_match_whole(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole foreground process group, writer included: the batch stops with
+    exit code 130, what was finished is stored whole, and the rerun completes the rest."""
+    db = tmp_path / "interrupted.db"
+    args = ["run", "--matches", "300", "--seed", "5", "--db", str(db)]
+    proc = arena_process(*args, new_session=True)
+    wait_until_finished(db, 20)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "interrupted: rerun the same command" in stderr
+    assert "Traceback" not in stderr
+    assert not writer_pids(db)
+    done = finished(db)
+    assert 20 <= done < 300, "the interrupt must land mid-batch"
+
+    reference = tmp_path / "reference.db"
+    whole = arena_process(*args[:-1], str(reference))
+    whole.communicate(timeout=120)
+    assert whole.returncode == 0
+    per_match = """SELECT m.batch_index, count(*) FROM events e JOIN matches m
+        ON m.id = e.match_id WHERE m.status = 'finished' GROUP BY 1 ORDER BY 1"""
+    with read_only(db) as conn:
+        stored = conn.execute(per_match).fetchall()
+    with read_only(reference) as conn:
+        expected = dict(conn.execute(per_match).fetchall())
+    assert len(stored) == done
+    assert all(count == expected[index] for index, count in stored)
+
+    rerun = arena_process(*args)
+    _, stderr = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, stderr
+    assert finished(db) == 300
 
 
 def test_two_processes_can_write_one_database_at_once(tmp_path: Path) -> None:

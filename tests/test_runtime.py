@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.batch import plan, run_batch
+from arena.batch import BatchPlan, plan, run_batch
 from arena.players.base import DecisionRequest
 from arena.players.bots import PERSONAS, BotPlayer
 from arena.runtime import DecisionRecord, StoredProgress, run_match
@@ -145,6 +145,15 @@ async def test_resume_from_a_partly_stored_match_finishes_it_identically(tmp_pat
     """Store part of a match as a crash would leave it, resume, and compare with a whole run."""
     batch = plan("liars-bar", "paper", {}, None, 1, 42)
     whole = Store(tmp_path / "whole.db")
+    cut = Store(tmp_path / "cut.db")
+    try:
+        await _resume_from_a_cut(batch, whole, cut)
+    finally:
+        whole.close()
+        cut.close()
+
+
+async def _resume_from_a_cut(batch: BatchPlan, whole: Store, cut: Store) -> None:
     await run_batch(whole, batch)
 
     class Killed(BaseException):
@@ -173,7 +182,6 @@ async def test_resume_from_a_partly_stored_match_finishes_it_identically(tmp_pat
         def observe(self, event: Event) -> None:
             pass
 
-    cut = Store(tmp_path / "cut.db")
     (match_id,) = cut.create_matches(
         batch=batch.key,
         indexes=[0],

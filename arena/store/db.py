@@ -2,17 +2,15 @@
 
 The file is refused, untouched, when it is not SQLite, is some other program's database, or was
 written by a newer arena. Writes are short transactions in WAL mode with a busy timeout, so several
-arena processes can share one file.
+arena processes can share one file. The rows of matches being played go through a writer process
+(`arena.store.writer`); this module's own connection reads and sets batches up.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,19 +18,13 @@ from typing import Any
 import sqlite_utils
 
 from arena.store.schema import LATEST, MIGRATIONS
+from arena.store.writer import BUSY_TIMEOUT_S, Writer, dumps
+from arena.store.writer import StoreError as StoreError  # raised here too; callers import it here
 from games.base import Decision
 
 DEFAULT_DB = Path("saves") / "arena.db"
 MIGRATIONS_TABLE = "arena_migrations"
-BUSY_TIMEOUT_S = 30.0
-# Rows of bot-only matches are committed together at most this often: one commit per match cost
-# a tenth of recording a Liar's Bar batch (bench/recording.py). Other writers wait at most this.
-COMMIT_EVERY_S = 0.25
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class StoreError(Exception):
-    """The database cannot be used; the message names the file and the problem."""
 
 
 def default_db_path() -> Path:
@@ -41,27 +33,6 @@ def default_db_path() -> Path:
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def _compact_encoder() -> Callable[[Any], str]:
-    """Compact JSON, as fast as the standard library allows: `json.dumps` with options builds a
-    new encoder per call, and `JSONEncoder.encode` still builds the C encoder per call; calling
-    the C encoder directly costs about 40% less per event payload (bench/recording.py)."""
-    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-    make_c = getattr(json.encoder, "c_make_encoder", None)
-    if make_c is None:  # an interpreter without the C accelerator
-        return encoder.encode
-    c_encode = make_c(
-        None, encoder.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
-    )
-
-    def encode(value: Any) -> str:
-        return "".join(c_encode(value, 0))
-
-    return encode
-
-
-dumps = _compact_encoder()
 
 
 def check_db_file(path: Path) -> bool:
@@ -108,33 +79,27 @@ class Store:
             self.conn.close()
             raise
         self.db = sqlite_utils.Database(self.conn)
-        self._committed_at = time.monotonic()
+        self._writer: Writer | None = None
+
+    @property
+    def writer(self) -> Writer:
+        """The writer process that records matches into this file (started on first use)."""
+        if self._writer is None:
+            self._writer = Writer(self.path)
+        return self._writer
+
+    def sync(self) -> None:
+        """Return once every row sent to the writer is committed and readable here."""
+        if self._writer is not None:
+            self._writer.send((), durable=True)
 
     def close(self) -> None:
-        """Commit what `write` has done so far, then close."""
+        """Wait for the writer to commit what it was sent, then close."""
         try:
-            self.commit()
+            if self._writer is not None:
+                self._writer.close()
         finally:
             self.conn.close()
-
-    @contextmanager
-    def write(self, *, durable: bool) -> Iterator[sqlite3.Connection]:
-        """A block of writes that lands whole or not at all. With `durable`, it and every earlier
-        block are committed when the block ends; otherwise the commit may wait for a later block
-        (at most COMMIT_EVERY_S), so a crash can lose a few finished blocks but never part of one.
-        A failed block rolls back every block not yet committed."""
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.rollback()
-            raise
-        if durable or time.monotonic() - self._committed_at >= COMMIT_EVERY_S:
-            self.commit()
-
-    def commit(self) -> None:
-        """Make every block written so far durable."""
-        self.conn.commit()
-        self._committed_at = time.monotonic()
 
     def __enter__(self) -> Store:
         return self
@@ -194,7 +159,7 @@ class Store:
                 self.conn.execute("ROLLBACK")
             raise
         finally:
-            self.conn.isolation_level = ""
+            self.conn.isolation_level = "DEFERRED"  # the default, spelled out
 
     # -- matches ---------------------------------------------------------------------------
 
