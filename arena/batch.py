@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from arena.llm.config import ConfigError, ModelsConfig, api_key
 from arena.runtime import StoredProgress, run_match
-from arena.seats import SeatSpec, make_player, parse_seats
+from arena.seats import SeatError, SeatSpec, make_player, parse_seats
 from arena.store.db import Store
 from arena.store.recorder import MatchRecorder
 from games.base import Game, GameError, build_config, check_seat_count
@@ -55,7 +56,7 @@ class BatchPlan:
             "game": self.game,
             "preset": self.preset,
             "config": self.config.model_dump(mode="json"),
-            "seats": [(s.kind, s.value) for s in self.seats],
+            "seats": [s.describe() for s in self.seats],
             "seed": self.seed,
         }
         blob = json.dumps(identity, sort_keys=True).encode()
@@ -73,13 +74,22 @@ def plan(
     seat_texts: Sequence[str] | None,
     matches: int,
     seed: int,
+    models: ModelsConfig | None = None,
+    api_base: str | None = None,
 ) -> BatchPlan:
     """Check a batch before anything is written; GameError or SeatError says what is wrong.
-    Without seats, the game's default line-up of four different bots plays."""
+    Without seats, the game's default line-up of four different bots plays. `llm:` seats resolve
+    through `models`; `api_base` applies to each of them."""
     if game not in GAMES:
         raise GameError(f"unknown game {game!r} (known: {', '.join(GAMES)})")
     game_class = GAMES[game]
-    seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game)
+    seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game, models, api_base)
+    for spec in seats:
+        if spec.settings is not None and spec.settings.api_key_env is not None:
+            try:
+                api_key(spec.settings)
+            except ConfigError as error:
+                raise SeatError(f"seat llm:{spec.value}: {error}") from None
     preset = preset or next(iter(game_class.presets))
     if matches < 1:
         raise GameError(f"--matches must be at least 1, got {matches}")
@@ -144,14 +154,23 @@ async def run_batch(
 
     limit = asyncio.Semaphore(max(1, concurrency))
     game = batch.game_class(batch.config)
+    client = None
+    if any(spec.kind == "llm" for spec in batch.seats):
+        from arena.llm.client import LLMClient, load_litellm
+
+        await asyncio.to_thread(load_litellm)  # seconds of import, off the event loop
+        client = LLMClient()
 
     async def play(index: int, match_id: int, progress: StoredProgress) -> None:
         seed = batch.seed + index
         async with limit:
             players = [
-                make_player(spec, batch.game, batch.config, seed, seat)
+                make_player(
+                    spec, batch.game, batch.config, seed, seat,
+                    seats=len(batch.seats), client=client,
+                )
                 for seat, spec in enumerate(batch.seats)
-            ]
+            ]  # fmt: skip
             await run_match(game, seed, players, [MatchRecorder(store, match_id)], progress)
             on_match_done()
 

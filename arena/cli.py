@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from arena.batch import BatchPlan, plan, run_batch, summarize
+from arena.llm.config import ConfigError, load_models
 from arena.seats import SeatError
 from arena.store.db import Store, StoreError, default_db_path
 from games.base import GameError
@@ -52,6 +53,15 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML file of model aliases (default: arena.toml here, if present); see docs/llm.md",
+    ),
+]
+
+
 @app.command()
 def run(
     game: Annotated[str, typer.Option(help="liars-bar or cleanup")] = "liars-bar",
@@ -63,7 +73,8 @@ def run(
         typer.Option(
             help="a seat, KIND:VALUE, once per seat, e.g. --seat bot:counter. Bots: counter, "
             "cautious, bluffer (liars-bar), harvester, cleaner, zapper (cleanup), random (both). "
-            "Default: four different bots"
+            "LLMs: llm:ALIAS (from --config) or llm:MODEL (any litellm model string, e.g. "
+            "llm:openai/gpt-4o-mini). Default: four different bots"
         ),
     ] = None,
     matches: Annotated[int, typer.Option(min=1, help="matches in the batch")] = 20,
@@ -77,15 +88,25 @@ def run(
         list[str] | None,
         typer.Option("--set", help="override a config value of the preset, KEY=VALUE"),
     ] = None,
+    config: ConfigOption = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option(
+            help="API base URL for the LLM seats given here, e.g. http://127.0.0.1:8000/v1"
+        ),
+    ] = None,
 ) -> None:
     """Play a batch of matches headless, record them, and print a summary.
 
     Rerunning the same command skips finished matches and completes unfinished ones.
     """
     try:
-        batch = plan(game, preset, parse_overrides(set_ or []), seat, matches, seed)
+        models = load_models(config)
+        batch = plan(
+            game, preset, parse_overrides(set_ or []), seat, matches, seed, models, api_base
+        )
         store = Store(db or default_db_path())
-    except (GameError, SeatError, StoreError) as error:
+    except (GameError, SeatError, StoreError, ConfigError) as error:
         raise fail(str(error)) from None
     try:
         with store:
@@ -137,6 +158,43 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
         f"{report.skipped} already done · {elapsed:.1f} s · batch {batch.key} · {store.path}",
         highlight=False,
     )
+
+
+@app.command()
+def models(
+    config: ConfigOption = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="seconds to wait for each model")] = 10.0,
+    check: Annotated[bool, typer.Option(help="ask each model for a one-word reply")] = True,
+) -> None:
+    """List the model aliases and check that each one answers."""
+    try:
+        loaded = load_models(config)
+    except ConfigError as error:
+        raise fail(str(error)) from None
+    if not loaded.aliases:
+        err.print(f"no model aliases in {loaded.source}; see docs/llm.md for the file format")
+        raise typer.Exit(2)
+    results: dict[str, str] = {}
+    if check:
+        from arena.llm.probe import probe_all
+
+        with err.status("asking each model for a reply…"):
+            results = asyncio.run(probe_all(loaded.aliases, timeout))
+    table = Table(title=f"models · {loaded.source}")
+    for column in ("alias", "model", "api base", "key from", "concurrency", "check"):
+        table.add_column(column)
+    for alias, settings in loaded.aliases.items():
+        table.add_row(
+            alias,
+            settings.model,
+            settings.api_base or "—",
+            settings.api_key_env or "litellm's default",
+            str(settings.concurrency),
+            results.get(alias, "not checked"),
+        )
+    out.print(table)
+    if any(not text.startswith("ok") for text in results.values()):
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from arena.players.base import DecisionRequest, Player
 from games.base import Decision, Event, Game, SeatResult
@@ -33,6 +33,7 @@ class DecisionRecord:
     source: str  # "player" | "fallback"
     error: str | None
     latency_ms: float
+    trace: tuple[Any, ...] = ()  # what the player did to decide (an LLM seat's calls)
 
 
 class MatchListener(Protocol):
@@ -140,6 +141,7 @@ async def run_match(
                     source=source,
                     error=error,
                     latency_ms=latency,
+                    trace=tuple(request.trace),
                 )
                 for listener in listeners:
                     listener.on_decision(record)

@@ -6,10 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from arena.llm.config import ConfigError, ModelsConfig, ModelSettings
 from arena.players.base import Player
 from arena.players.bots import PERSONAS, BotPlayer
+
+if TYPE_CHECKING:
+    from arena.llm.client import LLMClient
 
 KINDS = ("human", "bot", "llm")
 
@@ -21,32 +25,48 @@ class SeatError(ValueError):
 @dataclass(frozen=True)
 class SeatSpec:
     kind: str
-    value: str  # the persona of a bot, the name of a human, the model of an LLM
+    value: str  # the persona of a bot, the name of a human, the alias or model of an LLM
     name: str
+    settings: ModelSettings | None = None  # an LLM's
 
     def describe(self) -> dict[str, Any]:
-        """The `seats` row fields this spec defines."""
+        """The `seats` row fields this spec defines (never where a key lives, nor a key)."""
         return {
             "name": self.name,
             "kind": self.kind,
             "persona": self.value if self.kind == "bot" else None,
-            "model": self.value if self.kind == "llm" else None,
+            "model": self.settings.model if self.settings is not None else None,
+            "params": self.settings.public() if self.settings is not None else {},
         }
 
 
-def parse_seats(texts: Sequence[str], game: str) -> list[SeatSpec]:
-    """Parse and check every spec for `game`; bots are named after their persona, numbered when a
-    persona sits more than once."""
+def parse_seats(
+    texts: Sequence[str],
+    game: str,
+    models: ModelsConfig | None = None,
+    api_base: str | None = None,
+) -> list[SeatSpec]:
+    """Parse and check every spec for `game`; bots and LLMs are named after their persona or
+    alias, numbered when one sits more than once. `llm:` values resolve through `models`;
+    `api_base` applies to every LLM seat given here."""
     parsed = [_parse(text, game) for text in texts]
-    repeats = Counter(value for kind, value in parsed if kind == "bot")
-    seen: Counter[str] = Counter()
+    repeats = Counter(parsed)
+    seen: Counter[tuple[str, str]] = Counter()
     specs = []
     for kind, value in parsed:
         name = value
-        if kind == "bot" and repeats[value] > 1:
-            seen[value] += 1
-            name = f"{value}-{seen[value]}"
-        specs.append(SeatSpec(kind, value, name))
+        if repeats[(kind, value)] > 1:
+            seen[(kind, value)] += 1
+            name = f"{value}-{seen[(kind, value)]}"
+        settings = None
+        if kind == "llm":
+            try:
+                _, settings = (models or ModelsConfig({}, {}, "the command line")).resolve(
+                    value, api_base
+                )
+            except ConfigError as error:
+                raise SeatError(str(error)) from None
+        specs.append(SeatSpec(kind, value, name, settings))
     return specs
 
 
@@ -62,12 +82,37 @@ def _parse(text: str, game: str) -> tuple[str, str]:
         raise SeatError(f"seat {text!r}: no bot persona {value!r} for {game} (known: {known})")
     if kind == "human":
         raise SeatError(f"seat {text!r}: human seats need the interactive arena, not `arena run`")
-    if kind == "llm":
-        raise SeatError(f"seat {text!r}: LLM players are not available in this version yet")
     return kind, value
 
 
-def make_player(spec: SeatSpec, game: str, config: Any, seed: int, seat: int) -> Player:
+def prompt_names(seats: int) -> list[str]:
+    """How seats are named to LLM players: neutral names, so no persona or model is revealed."""
+    return [f"Player {seat}" for seat in range(seats)]
+
+
+def make_player(
+    spec: SeatSpec,
+    game: str,
+    config: Any,
+    seed: int,
+    seat: int,
+    *,
+    seats: int = 0,
+    client: LLMClient | None = None,
+) -> Player:
+    """The player for one seat of a match with `seats` seats (LLM seats need the `client`)."""
     if spec.kind == "bot":
         return BotPlayer(PERSONAS[game][spec.value], config, seed, seat)
+    if spec.kind == "llm" and spec.settings is not None and client is not None:
+        from arena.llm.player import LLMPlayer
+
+        return LLMPlayer(
+            game=game,
+            config=config,
+            seat=seat,
+            names=prompt_names(seats),
+            alias=spec.value,
+            settings=spec.settings,
+            client=client,
+        )
     raise SeatError(f"cannot seat a {spec.kind} player here")

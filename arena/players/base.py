@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from games.base import Decision, Event
@@ -11,12 +11,15 @@ from games.base import Decision, Event
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
     """What a seat is asked: the kind of decision, its view (only what it may know), the legal
-    action codes (the first is the engine's fallback)."""
+    action codes (the first is the engine's fallback). A player may append to `trace` what it
+    did to decide (an LLM seat: every call); the runtime stores it with the decision, fallback
+    or not."""
 
     seat: int
     kind: str
     view: Any
     legal: tuple[str, ...]
+    trace: list[Any] = field(default_factory=list, compare=False)
 
 
 class Player(Protocol):

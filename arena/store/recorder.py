@@ -59,6 +59,8 @@ class MatchRecorder:
         self.hands: dict[int, list[Any]] = {}
         # Ends of hands whose start is already sent
         self.hand_ends: list[tuple[Any, ...]] = []
+        # Rows of what players did to decide (e.g. LLM calls), by table: (json columns, rows)
+        self.traces: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] = {}
 
     def on_event(self, seq: int, hand: int, event: Event) -> None:
         audience = event.audience
@@ -102,6 +104,9 @@ class MatchRecorder:
                 record.latency_ms,
             )
         )
+        for item in record.trace:
+            _, rows = self.traces.setdefault(item.table, (item.json_columns, []))
+            rows.append(item.row(self.match_id, record.seq, record.seat))
 
     async def flush(self) -> None:
         """Everything so far is durable when this returns."""
@@ -116,8 +121,11 @@ class MatchRecorder:
         ]
         if self.hand_ends:
             ops.append(("many", _HAND_END_SQL, self.hand_ends))
+        for table, (json_columns, rows) in self.traces.items():
+            ops.append(("rows", table, rows, json_columns))
         self.store.writer.send([*ops, *finish], durable=durable)
         self.events, self.decisions, self.hands, self.hand_ends = [], [], {}, []
+        self.traces = {}
 
     def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
         """Send the last rows and the results as one block."""

@@ -81,4 +81,36 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        2,
+        "llm_calls",
+        [
+            """CREATE TABLE llm_calls (
+                match_id INTEGER NOT NULL REFERENCES matches(id),
+                decision_seq INTEGER NOT NULL,
+                purpose TEXT NOT NULL,
+                attempt INTEGER NOT NULL,
+                seat INTEGER NOT NULL,
+                model TEXT NOT NULL,
+                messages TEXT NOT NULL,
+                response_schema INTEGER NOT NULL,
+                raw_output TEXT,
+                parsed TEXT,
+                valid INTEGER NOT NULL,
+                invalid_reason TEXT,
+                prompt_tokens INTEGER,
+                completion_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                cost_usd REAL,
+                latency_ms REAL NOT NULL,
+                error_class TEXT,
+                error TEXT,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (match_id, decision_seq, purpose, attempt)
+            )""",
+        ],
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,151 @@
+"""Model configuration: the TOML file of model aliases, and how a `llm:` seat becomes a model spec.
+
+```toml
+[defaults]                  # optional, applies to every alias and to bare model strings
+timeout_s = 30
+
+[models.mini]
+model = "openai/gpt-4o-mini"          # any litellm model string
+api_key_env = "OPENAI_API_KEY"        # the NAME of the variable holding the key, never the key
+temperature = 0.2
+concurrency = 8
+params = { top_p = 0.9 }              # extra provider parameters, passed through to litellm
+```
+
+Keys come only from the environment: a key written into the file is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_CONFIG = Path("arena.toml")
+
+
+class ConfigError(ValueError):
+    """The model configuration cannot be used; the message names the file and the problem."""
+
+
+class ModelSettings(BaseModel):
+    """How to call one model and how its seat plays. Every field but `model` has a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="litellm model string, e.g. openai/gpt-4o-mini")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        None, description="name of the environment variable that holds the key"
+    )
+    temperature: float | None = Field(0.7, ge=0, le=2)
+    max_tokens: int | None = Field(400, ge=1)
+    timeout_s: float = Field(60.0, gt=0)
+    retries: int = Field(1, ge=0, le=10, description="transport retries per call (litellm)")
+    reasks: int = Field(2, ge=0, le=10, description="re-asks after an unusable answer")
+    concurrency: int = Field(8, ge=1, description="calls in flight at once for this alias")
+    response_schema: Literal["auto", "on", "off"] = "auto"
+    memory: Literal["full", "summary", "none"] = "full"
+    reflection: bool = False
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """What is stored with the seat: everything but where the key lives."""
+        return self.model_dump(exclude={"api_key_env"})
+
+
+class ModelsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    models: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ModelsConfig:
+    """The aliases of one configuration file (or none), resolving `llm:` seat values."""
+
+    def __init__(
+        self, aliases: dict[str, ModelSettings], defaults: dict[str, Any], source: str
+    ) -> None:
+        self.aliases = aliases
+        self.defaults = defaults
+        self.source = source
+
+    def resolve(self, value: str, api_base: str | None = None) -> tuple[str, ModelSettings]:
+        """The (display name, settings) of `llm:VALUE`: an alias, or any litellm model string
+        (which has a provider prefix, e.g. `openai/gpt-4o`). `api_base` overrides the alias's."""
+        if value in self.aliases:
+            name, settings = value, self.aliases[value]
+        elif "/" in value:
+            name, settings = value, _settings({**self.defaults, "model": value}, self.source, value)
+        else:
+            known = ", ".join(self.aliases) or "none defined"
+            raise ConfigError(
+                f"llm:{value} is neither an alias in {self.source} (aliases: {known}) nor a "
+                "litellm model string with a provider prefix such as openai/gpt-4o-mini"
+            )
+        if api_base is not None:
+            settings = settings.model_copy(update={"api_base": api_base})
+        return name, settings
+
+
+def _settings(fields: dict[str, Any], source: str, alias: str) -> ModelSettings:
+    if "api_key" in fields:
+        raise ConfigError(
+            f"{source}: model {alias!r} has an api_key; keys come only from the environment: "
+            'write api_key_env = "NAME_OF_THE_VARIABLE" instead'
+        )
+    try:
+        return ModelSettings(**fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or alias}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"{source}: model {alias!r}: {problems}") from None
+
+
+def load_models(path: Path | None) -> ModelsConfig:
+    """Read `path`, or `arena.toml` in the working directory if it exists, or nothing."""
+    if path is None:
+        if not DEFAULT_CONFIG.exists():
+            return ModelsConfig({}, {}, "the command line (no arena.toml here)")
+        path = DEFAULT_CONFIG
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read config file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    try:
+        parsed = ModelsFile(**raw)
+    except ValidationError as error:
+        where = ", ".join(".".join(map(str, e["loc"])) for e in error.errors())
+        raise ConfigError(
+            f"{path}: unexpected or malformed section(s) {where} (expected [defaults] and "
+            "[models.ALIAS] tables)"
+        ) from None
+    source = str(path)
+    if "api_key" in parsed.defaults:
+        raise ConfigError(f"{source}: [defaults] has an api_key; use api_key_env instead")
+    aliases = {
+        alias: _settings({**parsed.defaults, **fields}, source, alias)
+        for alias, fields in parsed.models.items()
+    }
+    return ModelsConfig(aliases, parsed.defaults, source)
+
+
+def api_key(settings: ModelSettings) -> str | None:
+    """The key from the environment variable the settings name (None: litellm's own lookup)."""
+    if settings.api_key_env is None:
+        return None
+    key = os.environ.get(settings.api_key_env)
+    if not key:
+        raise ConfigError(
+            f"model {settings.model}: the environment variable {settings.api_key_env} is not set"
+        )
+    return key

@@ -1,0 +1,237 @@
+"""An LLM seat: asks a model for each decision through the same async interface as every player.
+
+An answer that cannot be used (no JSON, wrong shape, an illegal move) is re-asked with the reason
+stated, at most `reasks` times; a provider failure is not re-asked beyond litellm's own retries.
+When no usable answer comes, `decide` raises and the runtime records the engine's fallback. Every
+attempt is appended to the request's trace, which the runtime stores with the decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from arena.llm.answers import AnswerError, Reflection, extract_json, parse_decision, response_schema
+from arena.llm.client import CallResult, LLMClient
+from arena.llm.config import ModelSettings
+from arena.llm.prompts import decision_message, describe_event, reflection_message, system_prompt
+from arena.players.base import DecisionRequest
+from arena.store.db import now
+from games.base import Decision, Event
+
+# In `summary` memory, earlier hands keep only the lines of these event kinds.
+OUTCOME_KINDS = frozenset({"reveal", "shot", "eliminated", "points", "hand_end", "game_end"})
+
+
+class NoUsableAnswer(RuntimeError):
+    """The model gave no usable answer: the runtime falls back and stores this message."""
+
+
+@dataclass
+class LLMCall:
+    """One attempt, as stored in `llm_calls` (see docs/schema.md)."""
+
+    table = "llm_calls"
+    json_columns = (6, 9)  # messages, parsed
+
+    purpose: str  # "decision" | "reflection"
+    attempt: int
+    model: str
+    messages: list[dict[str, str]]
+    schema: bool
+    result: CallResult
+    parsed: dict[str, Any] | None = None
+    invalid_reason: str | None = None
+    at: str = field(default_factory=now)
+
+    @property
+    def valid(self) -> bool:
+        return self.parsed is not None
+
+    def row(self, match_id: int, decision_seq: int, seat: int) -> tuple[Any, ...]:
+        r = self.result
+        return (
+            match_id,
+            decision_seq,
+            self.purpose,
+            self.attempt,
+            seat,
+            self.model,
+            self.messages,
+            int(self.schema),
+            r.raw,
+            self.parsed,
+            int(self.valid),
+            self.invalid_reason,
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.reasoning_tokens,
+            r.cost_usd,
+            r.latency_ms,
+            r.error_class,
+            r.error,
+            self.at,
+        )
+
+
+@dataclass
+class _Memory:
+    hand: int = 0
+    lines: list[tuple[int, str, str]] = field(default_factory=list)  # (hand, kind, line)
+    told: int = 0  # lines already shown in the conversation (full memory)
+    history: list[dict[str, str]] = field(default_factory=list)
+    opinions: dict[str, str] = field(default_factory=dict)
+    reflected_hand: int = 0
+
+
+class LLMPlayer:
+    kind = "llm"
+    instant = False
+
+    def __init__(
+        self,
+        *,
+        game: str,
+        config: BaseModel,
+        seat: int,
+        names: Sequence[str],
+        alias: str,
+        settings: ModelSettings,
+        client: LLMClient,
+        framing: str = "",
+        observer: str = "",
+        templates: Path | None = None,
+    ) -> None:
+        self.game = game
+        self.seat = seat
+        self.names = list(names)
+        self.alias = alias
+        self.settings = settings
+        self.client = client
+        self.templates = templates
+        self.system = system_prompt(
+            game, config, seat, names, framing=framing, observer=observer, templates=templates
+        )
+        self.memory = _Memory()
+
+    # -- the Player interface --------------------------------------------------------------
+
+    def observe(self, event: Event) -> None:
+        memory = self.memory
+        if event.kind == "hand_start":
+            memory.hand += 1
+        line = describe_event(self.game, event, self.seat, self.names)
+        if line:
+            memory.lines.append((memory.hand, event.kind, line))
+
+    def replayed(self, request: DecisionRequest, decision: Decision) -> None:
+        """A resumed match: the model did not see this decision's prompt; note what was chosen."""
+        self.memory.lines.append((self.memory.hand, "replayed", f"You chose {decision.action}."))
+
+    async def decide(self, request: DecisionRequest) -> Decision:
+        trace: list[Any] = request.trace
+        if self.settings.reflection and self.memory.hand > self.memory.reflected_hand + 1:
+            await self._reflect(trace)
+        user = self._memory_text() + decision_message(
+            self.game, request.kind, request.view, request.legal, self.names,
+            templates=self.templates,
+        )  # fmt: skip
+        messages = [
+            {"role": "system", "content": self.system},
+            *self._history(),
+            user_message(user),
+        ]
+        schema = response_schema(self.game, request.kind)
+        use_schema = self.client.wants_schema(self.settings)
+        reason = ""
+        for attempt in range(1, self.settings.reasks + 2):
+            result = await self.client.complete(
+                self.alias, self.settings, messages, schema if use_schema else None
+            )
+            call = LLMCall(
+                "decision", attempt, self.settings.model, list(messages), use_schema, result
+            )
+            trace.append(call)
+            if result.raw is None:
+                raise NoUsableAnswer(f"{result.error_class}: {result.error}")
+            try:
+                decision, answer = parse_decision(
+                    self.game, request.kind, result.raw, request.legal
+                )
+            except AnswerError as error:
+                call.invalid_reason = reason = str(error)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": result.raw or "(empty)"},
+                    user_message(f"That answer cannot be used: {reason} Answer again, as asked."),
+                ]
+                continue
+            call.parsed = answer.model_dump(mode="json")
+            if self.settings.memory == "full":
+                self.memory.history += [
+                    user_message(user),
+                    {"role": "assistant", "content": result.raw},
+                ]
+                self.memory.told = len(self.memory.lines)
+            return decision
+        tries = self.settings.reasks + 1
+        raise NoUsableAnswer(f"no usable answer in {tries} attempts; last: {reason}")
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def _history(self) -> list[dict[str, str]]:
+        return self.memory.history if self.settings.memory == "full" else []
+
+    def _memory_text(self) -> str:
+        """The lines to show before the decision message, by memory mode."""
+        memory = self.memory
+        mode = self.settings.memory
+        if mode == "full":
+            lines = [line for _, _, line in memory.lines[memory.told :]]
+        elif mode == "summary":
+            lines = [
+                line
+                for hand, kind, line in memory.lines
+                if hand == memory.hand or kind in OUTCOME_KINDS
+            ]
+        else:
+            lines = [line for hand, _, line in memory.lines if hand == memory.hand]
+        text = ""
+        if memory.opinions:
+            notes = "; ".join(f"{name}: {opinion}" for name, opinion in memory.opinions.items())
+            text += f"Your notes on the other players: {notes}\n"
+        if lines:
+            text += "What happened:\n" + "\n".join(lines) + "\n\n"
+        return text
+
+    async def _reflect(self, trace: list[Any]) -> None:
+        """The reference experiment's reflection: an opinion of each other player after a round.
+        A failed reflection is recorded and skipped."""
+        memory = self.memory
+        ended = memory.hand - 1
+        lines = [line for hand, _, line in memory.lines if hand == ended]
+        memory.reflected_hand = ended
+        if not lines:
+            return
+        text = reflection_message(self.game, self.seat, self.names, lines, templates=self.templates)
+        messages = [{"role": "system", "content": self.system}, user_message(text)]
+        result = await self.client.complete(self.alias, self.settings, messages, None)
+        call = LLMCall("reflection", 1, self.settings.model, messages, False, result)
+        trace.append(call)
+        if result.raw is None:
+            return
+        try:
+            reflection = Reflection.model_validate(extract_json(result.raw))
+        except (AnswerError, ValidationError) as error:
+            call.invalid_reason = str(error).splitlines()[0]
+            return
+        call.parsed = reflection.model_dump(mode="json")
+        memory.opinions.update(reflection.opinions)
+
+
+def user_message(text: str) -> dict[str, str]:
+    return {"role": "user", "content": text}
