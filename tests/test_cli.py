@@ -107,6 +107,8 @@ def test_config_override_is_applied_and_stored(cli, tmp_path: Path) -> None:
         (["--set", "hand_size=0"], "bad liars-bar config: hand_size"),
         (["--set", "colour=red"], "colour: Extra inputs are not permitted"),
         (["--set", "nonsense"], "is not KEY=VALUE"),
+        (["--seat", "llm:nosuch", "--seat", "bot:random"], "llm:nosuch is neither an alias"),
+        (["--config", "missing.toml"], "config file missing.toml does not exist"),
     ],
 )
 def test_bad_input_gets_one_line_exit_2_and_writes_nothing(
@@ -117,6 +119,18 @@ def test_bad_input_gets_one_line_exit_2_and_writes_nothing(
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_llm_seat_whose_key_variable_is_unset_is_refused(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("ARENA_TEST_KEY", raising=False)
+    config = tmp_path / "models.toml"
+    config.write_text('[models.m]\nmodel = "openai/x"\napi_key_env = "ARENA_TEST_KEY"\n')
+    result = cli("run", "--config", str(config), "--seat", "llm:m", "--seat", "bot:random")
+    assert result.exit_code == 2
+    assert "the environment variable ARENA_TEST_KEY is not set" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["models.toml"]
 
 
 def test_file_that_is_not_sqlite_is_refused_untouched(cli, tmp_path: Path) -> None:
