@@ -20,7 +20,8 @@ mode below, else `good`.
 | `mixed`   | each request one of good, garbage, illegal, empty, slow, 500, 429 (seeded)   |
 
 The legal answer: every line `Legal values for "FIELD": [...]` in the last user message makes
-FIELD one of those values (picked by the server's seeded RNG); `"reason"` is added; then every
+FIELD one of those values (picked at random, seeded by the server's seed and the request's
+model and messages, so a prompt always gets the same answer); `"reason"` is added; then every
 required property of a `json_schema` response format that is still missing gets a plausible value.
 Without such lines or schema the answer is `{"reason": ..., "answer": "ok"}`. A `script` callable,
 if given, writes the good answer instead (faults still apply).
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import itertools
 import json
 import math
@@ -377,8 +379,7 @@ class FakeOpenAI:
         elif mode == "empty":
             content = ""
         elif mode == "illegal":
-            with self._lock:
-                content = json.dumps(illegal_answer(body, self._rng))
+            content = json.dumps(illegal_answer(body, self._rng_for(body)))
         else:
             content = self._good_content(body)
             if mode == "prose":
@@ -388,8 +389,14 @@ class FakeOpenAI:
     def _good_content(self, body: dict[str, Any]) -> str:
         if self.script is not None:
             return self.script(body)
-        with self._lock:
-            return json.dumps(legal_answer(body, self._rng))
+        return json.dumps(legal_answer(body, self._rng_for(body)))
+
+    def _rng_for(self, body: dict[str, Any]) -> random.Random:
+        """The answer's randomness, from the seed, the model and the messages alone: the same
+        prompt gets the same answer whatever else is in flight, so a match replays identically
+        however many run at once. (Which fault `mixed` picks follows arrival order instead.)"""
+        text = json.dumps([self.seed, body.get("model"), body.get("messages")], sort_keys=True)
+        return random.Random(hashlib.sha256(text.encode()).digest())
 
     def _completion(self, model: str, messages: list[Any], content: str) -> dict[str, Any]:
         prompt_tokens = estimate_tokens("".join(message_text(m) for m in messages))
