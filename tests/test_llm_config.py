@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from arena.llm.config import ConfigError, load_models
 from arena.llm.client import redact
+from arena.llm.config import ConfigError, load_models
 from arena.seats import SeatError, parse_seats
 
 

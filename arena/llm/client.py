@@ -53,6 +53,21 @@ class CallResult:
     error: str | None  # the provider's message, keys removed
 
 
+# OpenAI-compatible servers of one's own (vLLM, LM Studio, the fake server) ignore the key, but
+# the OpenAI client refuses to send a request without one.
+PLACEHOLDER_KEY = "no-key"
+
+
+def local_without_key(settings: ModelSettings) -> bool:
+    """An `openai/` model at an `api_base` with no key configured or in OPENAI_API_KEY."""
+    return (
+        settings.api_base is not None
+        and settings.api_key_env is None
+        and settings.model.startswith("openai/")
+        and not os.environ.get("OPENAI_API_KEY")
+    )
+
+
 def secrets(settings: ModelSettings) -> list[str]:
     """Values that must never be stored: the configured key and anything that looks like a key
     in the environment."""
@@ -132,6 +147,8 @@ class LLMClient:
         try:
             kwargs_with_key = dict(kwargs)
             key = api_key(settings)
+            if key is None and local_without_key(settings):
+                key = PLACEHOLDER_KEY
             if key is not None:
                 kwargs_with_key["api_key"] = key
             response = await asyncio.wait_for(litellm.acompletion(**kwargs_with_key), limit_s)

@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from arena.llm.answers import AnswerError, Reflection, extract_json, parse_decision, response_schema
+from arena.llm.answers import AnswerError, parse_decision, parse_reflection, response_schema
 from arena.llm.client import CallResult, LLMClient
 from arena.llm.config import ModelSettings
-from arena.llm.prompts import decision_message, describe_event, reflection_message, system_prompt
+from arena.llm.prompts import (
+    decision_message,
+    describe_event,
+    reask_message,
+    reflection_message,
+    system_prompt,
+)
 from arena.players.base import DecisionRequest
 from arena.store.db import now
 from games.base import Decision, Event
@@ -117,6 +123,9 @@ class LLMPlayer:
             game, config, seat, names, framing=framing, observer=observer, templates=templates
         )
         self.memory = _Memory()
+        # Reflection follows the reference experiment: after each Liar's Bar round. A Cleanup
+        # "hand" is one step, too short to reflect on.
+        self.reflects = settings.reflection and game == "liars-bar"
 
     # -- the Player interface --------------------------------------------------------------
 
@@ -134,12 +143,13 @@ class LLMPlayer:
 
     async def decide(self, request: DecisionRequest) -> Decision:
         trace: list[Any] = request.trace
-        if self.settings.reflection and self.memory.hand > self.memory.reflected_hand + 1:
+        if self.reflects and self.memory.hand > self.memory.reflected_hand + 1:
             await self._reflect(trace)
-        user = self._memory_text() + decision_message(
-            self.game, request.kind, request.view, request.legal, self.names,
-            templates=self.templates,
-        )  # fmt: skip
+        templates = self.templates
+        situation = decision_message(
+            self.game, request.kind, request.view, request.legal, self.names, templates=templates
+        )
+        user = self._memory_text() + situation
         messages = [
             {"role": "system", "content": self.system},
             *self._history(),
@@ -164,11 +174,11 @@ class LLMPlayer:
                 )
             except AnswerError as error:
                 call.invalid_reason = reason = str(error)
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": result.raw or "(empty)"},
-                    user_message(f"That answer cannot be used: {reason} Answer again, as asked."),
-                ]
+                again = reask_message(
+                    self.game, request.kind, reason, request.legal, templates=self.templates
+                )
+                answered = {"role": "assistant", "content": result.raw or "(empty)"}
+                messages = [*messages, answered, user_message(again)]
                 continue
             call.parsed = answer.model_dump(mode="json")
             if self.settings.memory == "full":
@@ -224,10 +234,11 @@ class LLMPlayer:
         trace.append(call)
         if result.raw is None:
             return
+        others = [name for seat, name in enumerate(self.names) if seat != self.seat]
         try:
-            reflection = Reflection.model_validate(extract_json(result.raw))
-        except (AnswerError, ValidationError) as error:
-            call.invalid_reason = str(error).splitlines()[0]
+            reflection = parse_reflection(result.raw, others)
+        except AnswerError as error:
+            call.invalid_reason = str(error)
             return
         call.parsed = reflection.model_dump(mode="json")
         memory.opinions.update(reflection.opinions)
