@@ -1,6 +1,7 @@
 """LLM matches at scale: 64 Liar's Bar matches, four LLM seats each, against the fake server.
 
-Every call waits 100 ms at the server, as a fast provider would. Prints one JSON line:
+Every call waits 100 ms at the server, as a fast provider would. The server runs in a process of
+its own, as a provider does, so its work does not count against the arena's. Prints one JSON line:
 - `sequential_s_per_match`: a few matches at concurrency 1, per match;
 - `concurrent_wall_s`: all matches at concurrency 64;
 - `longest_match_s`: the longest of those matches played again alone (the fake server's answers
@@ -16,6 +17,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,15 +29,15 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 from arena.batch import BatchPlan, plan, run_batch
 from arena.llm.client import load_litellm
 from arena.llm.config import ModelsConfig, ModelSettings
-from arena.llm.fake_server import FakeOpenAI
 from arena.store.db import Store
 
 LATENCY_S = 0.1
+MODEL = os.environ.get("BENCH_MODEL", "openai/fake")
 
 
 def batch_of(base_url: str, matches: int, seed: int) -> BatchPlan:
     settings = ModelSettings(
-        model="openai/fake", api_base=base_url, concurrency=256, timeout_s=30, retries=0
+        model=MODEL, api_base=base_url, concurrency=256, timeout_s=30, retries=0
     )
     models = ModelsConfig({"fake": settings}, {}, "bench")
     return plan("liars-bar", "classic", {}, ["llm:fake"] * 4, matches, seed, models)
@@ -64,10 +66,26 @@ def mean_prompt_tokens(db: Path) -> float:
     return float(mean)
 
 
+class ServerProcess:
+    """`python -m arena.llm.fake_server` on a free port, for the length of a `with`."""
+
+    def __enter__(self) -> ServerProcess:
+        command = [sys.executable, "-m", "arena.llm.fake_server", "--port", "0"]
+        command += ["--latency", str(LATENCY_S), "--seed", "1"]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
 def main() -> None:
     matches = int(sys.argv[1]) if len(sys.argv) > 1 else 64
     load_litellm()
-    with FakeOpenAI(latency_s=LATENCY_S, seed=1) as server, tempfile.TemporaryDirectory() as tmp:
+    with ServerProcess() as server, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         few = 2
         with Store(folder / "sequential.db") as store:

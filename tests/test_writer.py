@@ -86,11 +86,11 @@ def test_an_orphaned_writer_commits_nothing(things: Path, monkeypatch) -> None:
 def test_a_failed_block_is_reported_with_its_cause_and_rolled_back(things: Path) -> None:
     out = Writer(things)
     try:
-        out.send([thing_rows("a")], durable=True)
+        out.send([thing_rows("a")], durable=True).result()
         out.send([thing_rows("b")])
         with pytest.raises(StoreError) as failure:
             # "c" inserts fine, then "a" again breaks the primary key: the block fails whole
-            out.send([thing_rows("c"), thing_rows("a")], durable=True)
+            out.send([thing_rows("c"), thing_rows("a")], durable=True).result()
         assert str(things) in str(failure.value)
         assert "UNIQUE constraint failed: things.name" in str(failure.value)
         with pytest.raises(StoreError):
@@ -107,7 +107,7 @@ def test_a_writer_that_cannot_start_is_reported(tmp_path: Path) -> None:
     out = Writer(missing)
     try:
         with pytest.raises(StoreError, match="unable to open database file"):
-            out.send([], durable=True)
+            out.send([], durable=True).result()
     finally:
         out.close()
 

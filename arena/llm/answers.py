@@ -9,6 +9,8 @@ ever guessed from prose: "I challenge!" without a JSON object is an error, not a
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -169,6 +171,12 @@ def response_schema(game: str, kind: str) -> dict[str, Any]:
     """The answer's JSON schema for litellm's `response_format`, in the form strict structured
     outputs accept: every property required, no extra properties, no titles or defaults. (An
     optional field such as `talk` is then asked for always; `""` means none.)"""
+    return copy.deepcopy(_schema(game, kind))  # a copy: callers may hand it to code that edits
+
+
+@functools.cache
+def _schema(game: str, kind: str) -> dict[str, Any]:
+    """Built once per kind: pydantic takes about a millisecond to write a schema."""
     schema: dict[str, Any] = _strict(answer_model(game, kind).model_json_schema())
     return schema
 

@@ -92,6 +92,7 @@ class LLMClient:
     def __init__(self) -> None:
         self._limits: dict[str, asyncio.Semaphore] = {}
         self._schema_support: dict[str, bool] = {}
+        self._unpriced: set[str] = set()  # models litellm has no price for: not asked again
 
     def wants_schema(self, settings: ModelSettings) -> bool:
         """Ask for JSON-schema output? `on`/`off` as configured; `auto` asks litellm."""
@@ -162,10 +163,12 @@ class LLMClient:
         raw = (choice.message.content if choice is not None else None) or ""
         usage = getattr(response, "usage", None)
         details = getattr(usage, "completion_tokens_details", None)
-        try:
-            cost: float | None = float(litellm.completion_cost(completion_response=response))
-        except Exception:  # litellm raises for models it has no price for
-            cost = None
+        cost: float | None = None
+        if settings.model not in self._unpriced:
+            try:
+                cost = float(litellm.completion_cost(completion_response=response))
+            except Exception:  # litellm raises for models it has no price for
+                self._unpriced.add(settings.model)
         return CallResult(
             raw=raw,
             prompt_tokens=getattr(usage, "prompt_tokens", None),

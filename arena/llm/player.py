@@ -8,6 +8,7 @@ attempt is appended to the request's trace, which the runtime stores with the de
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,8 +89,6 @@ class LLMCall:
 class _Memory:
     hand: int = 0
     lines: list[tuple[int, str, str]] = field(default_factory=list)  # (hand, kind, line)
-    told: int = 0  # lines already shown in the conversation (full memory)
-    history: list[dict[str, str]] = field(default_factory=list)
     opinions: dict[str, str] = field(default_factory=dict)
     reflected_hand: int = 0
 
@@ -139,7 +138,7 @@ class LLMPlayer:
 
     def replayed(self, request: DecisionRequest, decision: Decision) -> None:
         """A resumed match: the model did not see this decision's prompt; note what was chosen."""
-        self.memory.lines.append((self.memory.hand, "replayed", f"You chose {decision.action}."))
+        self.memory.lines.append((self.memory.hand, "answer", f"You chose {decision.action}."))
 
     async def decide(self, request: DecisionRequest) -> Decision:
         trace: list[Any] = request.trace
@@ -150,11 +149,7 @@ class LLMPlayer:
             self.game, request.kind, request.view, request.legal, self.names, templates=templates
         )
         user = self._memory_text() + situation
-        messages = [
-            {"role": "system", "content": self.system},
-            *self._history(),
-            user_message(user),
-        ]
+        messages = [{"role": "system", "content": self.system}, user_message(user)]
         schema = response_schema(self.game, request.kind)
         use_schema = self.client.wants_schema(self.settings)
         reason = ""
@@ -181,27 +176,24 @@ class LLMPlayer:
                 messages = [*messages, answered, user_message(again)]
                 continue
             call.parsed = answer.model_dump(mode="json")
-            if self.settings.memory == "full":
-                self.memory.history += [
-                    user_message(user),
-                    {"role": "assistant", "content": result.raw},
-                ]
-                self.memory.told = len(self.memory.lines)
+            told = json.dumps(call.parsed, ensure_ascii=False)
+            self.memory.lines.append((self.memory.hand, "answer", f"You answered: {told}"))
             return decision
         tries = self.settings.reasks + 1
         raise NoUsableAnswer(f"no usable answer in {tries} attempts; last: {reason}")
 
     # -- memory ----------------------------------------------------------------------------
 
-    def _history(self) -> list[dict[str, str]]:
-        return self.memory.history if self.settings.memory == "full" else []
-
     def _memory_text(self) -> str:
-        """The lines to show before the decision message, by memory mode."""
+        """What the seat remembers, before the decision message: the transcript of what it saw
+        and answered (by memory mode), then its notes on the others. Two messages a call, however
+        long the match: in `full` memory the transcript only grows at its end, so a provider's
+        prompt cache keeps serving its start, and the OpenAI client's per-message work stays
+        flat (bench/README.md)."""
         memory = self.memory
         mode = self.settings.memory
         if mode == "full":
-            lines = [line for _, _, line in memory.lines[memory.told :]]
+            lines = [line for _, _, line in memory.lines]
         elif mode == "summary":
             lines = [
                 line
@@ -211,11 +203,11 @@ class LLMPlayer:
         else:
             lines = [line for hand, _, line in memory.lines if hand == memory.hand]
         text = ""
+        if lines:
+            text += "What happened so far:\n" + "\n".join(lines) + "\n\n"
         if memory.opinions:
             notes = "; ".join(f"{name}: {opinion}" for name, opinion in memory.opinions.items())
-            text += f"Your notes on the other players: {notes}\n"
-        if lines:
-            text += "What happened:\n" + "\n".join(lines) + "\n\n"
+            text += f"Your notes on the other players: {notes}\n\n"
         return text
 
     async def _reflect(self, trace: list[Any]) -> None:

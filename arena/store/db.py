@@ -91,7 +91,7 @@ class Store:
     def sync(self) -> None:
         """Return once every row sent to the writer is committed and readable here."""
         if self._writer is not None:
-            self._writer.send((), durable=True)
+            self._writer.commit()
 
     def close(self) -> None:
         """Wait for the writer to commit what it was sent, then close."""

@@ -10,6 +10,8 @@ them as JSON (see `arena.store.writer` for why).
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from typing import Any
 
 from arena.runtime import DecisionRecord
@@ -109,10 +111,10 @@ class MatchRecorder:
             rows.append(item.row(self.match_id, record.seq, record.seat))
 
     async def flush(self) -> None:
-        """Everything so far is durable when this returns."""
-        self._send(durable=True)
+        """Everything so far is durable when this returns (the event loop runs meanwhile)."""
+        await asyncio.wrap_future(self._send(durable=True))
 
-    def _send(self, finish: tuple[Op, ...] = (), durable: bool = False) -> None:
+    def _send(self, finish: tuple[Op, ...] = (), durable: bool = False) -> Future[None]:
         """Send the buffered rows, then `finish`, as one block."""
         ops: list[Op] = [
             ("rows", "events", self.events, (7,)),
@@ -123,9 +125,10 @@ class MatchRecorder:
             ops.append(("many", _HAND_END_SQL, self.hand_ends))
         for table, (json_columns, rows) in self.traces.items():
             ops.append(("rows", table, rows, json_columns))
-        self.store.writer.send([*ops, *finish], durable=durable)
+        sent = self.store.writer.send([*ops, *finish], durable=durable)
         self.events, self.decisions, self.hands, self.hand_ends = [], [], {}, []
         self.traces = {}
+        return sent
 
     def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
         """Send the last rows and the results as one block."""

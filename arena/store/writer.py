@@ -32,7 +32,9 @@ import sys
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
@@ -108,7 +110,9 @@ def apply(conn: sqlite3.Connection, ops: Sequence[Op]) -> None:
 
 
 class Writer:
-    """The playing process's handle on the writer process of one database file."""
+    """The playing process's handle on the writer process of one database file. Send blocks
+    from one thread; a durable block's future resolves (from a thread reading the answers) once
+    it is committed, so an event loop can await it without blocking."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -125,38 +129,81 @@ class Writer:
         self._stdout: IO[bytes] = self._proc.stdout  # type: ignore[assignment]
         # A frame cut short (an interrupt mid-write) would garble every later one: stop sending.
         self._cut = False
+        self._waiting: deque[Future[None]] = deque()  # durable blocks not yet acknowledged
+        self._lock = threading.Lock()
+        self._failed: StoreError | None = None
+        self._answers = threading.Thread(target=self._read_answers, daemon=True)
+        self._answers.start()
         # If the Writer is dropped unclosed, end of input lets the process commit and exit.
         weakref.finalize(self, self._stdin.close)
 
-    def send(self, ops: Sequence[Op], *, durable: bool = False) -> None:
-        """Queue one block; with `durable`, return once it and every earlier block is committed."""
+    def send(self, ops: Sequence[Op], *, durable: bool = False) -> Future[None]:
+        """Queue one block. The future resolves when it is committed (at once when it is not
+        `durable`: it then commits with a later block) or fails with a StoreError."""
+        if self._failed is not None:
+            raise self._failed
         if self._cut:
             raise StoreError(f"writing {self.path} was interrupted; rerun to finish")
         frame = pickle.dumps((durable, ops), pickle.HIGHEST_PROTOCOL)
+        future: Future[None] = Future()
+        if durable:
+            with self._lock:
+                self._waiting.append(future)
+        else:
+            future.set_result(None)
         self._cut = True
         try:
             self._stdin.write(len(frame).to_bytes(4, "little"))
             self._stdin.write(frame)
             self._stdin.flush()
-            self._cut = False
-            answer = self._stdout.readline() if durable else b"ok\n"
         except (BrokenPipeError, ValueError):  # ValueError: the pipe is already closed
-            raise self._failure(b"") from None
-        if answer != b"ok\n":
-            raise self._failure(answer)
+            self._answers.join()  # the process is gone: its answers end and say why
+            raise self._failed or StoreError(f"cannot write {self.path}") from None
+        self._cut = False
+        return future
+
+    def commit(self) -> None:
+        """Return once every block sent so far is committed."""
+        self.send((), durable=True).result()
 
     def close(self) -> None:
         """Commit every block sent, then stop the process."""
         try:
-            if not self._cut and self._proc.poll() is None:
-                self.send((), durable=True)
+            if not self._cut and self._failed is None:
+                self.commit()
         finally:
             with contextlib.suppress(BrokenPipeError):  # the process may be gone already
                 self._stdin.close()
             self._proc.wait()
+            self._answers.join()
             self._stdout.close()
             if self._proc.stderr is not None:
                 self._proc.stderr.close()
+
+    def _read_answers(self) -> None:
+        """Resolve durable blocks in order as their answers come; on an error or the end of the
+        process, fail every block still waiting."""
+        for line in iter(self._stdout.readline, b""):
+            with self._lock:
+                future = self._waiting.popleft() if self._waiting else None
+            if line == b"ok\n" and future is not None:
+                future.set_result(None)
+                continue
+            self._fail(self._failure(line), future)
+            return
+        code = self._proc.wait()
+        with self._lock:
+            pending = bool(self._waiting)
+        if code != 0 or pending:
+            self._fail(self._failure(b""), None)
+
+    def _fail(self, error: StoreError, first: Future[None] | None) -> None:
+        self._failed = error
+        with self._lock:
+            waiting = [first, *self._waiting] if first is not None else list(self._waiting)
+            self._waiting.clear()
+        for future in waiting:
+            future.set_exception(error)
 
     def _failure(self, answer: bytes) -> StoreError:
         """Why the writer process stopped, as a StoreError naming the file."""
