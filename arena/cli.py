@@ -181,7 +181,7 @@ def models(
         with err.status("asking each model for a reply…"):
             results = asyncio.run(probe_all(loaded.aliases, timeout))
     table = Table(title=f"models · {loaded.source}")
-    for column in ("alias", "model", "api base", "key from", "concurrency", "check"):
+    for column in ("alias", "model", "api base", "key from", "concurrency"):
         table.add_column(column)
     for alias, settings in loaded.aliases.items():
         table.add_row(
@@ -190,9 +190,10 @@ def models(
             settings.api_base or "—",
             settings.api_key_env or "litellm's default",
             str(settings.concurrency),
-            results.get(alias, "not checked"),
         )
     out.print(table)
+    for alias, text in results.items():
+        out.print(f"{alias}: {text}", highlight=False, soft_wrap=True)
     if any(not text.startswith("ok") for text in results.values()):
         raise typer.Exit(1)
 

@@ -104,14 +104,16 @@ async def run_match(
             audience = event.audience
             for s, player in enumerate(players):
                 if audience.includes(s):
-                    player.observe(event)
+                    player.observe(event, hand)
             seq += 1
 
     publish(opening)
     while not state.is_terminal():
         seats = state.to_act()
         requests = [
-            DecisionRequest(s, state.decision_kind(s), state.view_for(s), state.legal_actions(s))
+            DecisionRequest(
+                s, state.decision_kind(s), state.view_for(s), state.legal_actions(s), hand
+            )
             for s in seats
         ]
         if dseq < len(replay):

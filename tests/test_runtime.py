@@ -60,7 +60,7 @@ class Scripted:
     def replayed(self, request: DecisionRequest, decision: Decision) -> None:
         pass
 
-    def observe(self, event: Event) -> None:
+    def observe(self, event: Event, hand: int) -> None:
         self.seen.append(event)
 
 
@@ -179,7 +179,7 @@ async def _resume_from_a_cut(batch: BatchPlan, whole: Store, cut: Store) -> None
         def replayed(self, request: DecisionRequest, decision: Decision) -> None:
             self.bot.replayed(request, decision)
 
-        def observe(self, event: Event) -> None:
+        def observe(self, event: Event, hand: int) -> None:
             pass
 
     (match_id,) = cut.create_matches(

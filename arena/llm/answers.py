@@ -394,7 +394,7 @@ def _explain(model: type[BaseModel], error: ValidationError) -> str:
         else:
             parts.append(f'"{field}": {item["msg"].lower()}, got {_show(item["input"])}')
     fields = ", ".join(f'"{name}"' for name in model.model_fields)
-    return "; ".join(parts) + f" (the answer object has the fields {fields})"
+    return "; ".join(parts) + f" (an answer has the fields {fields})"
 
 
 def _show(value: Any) -> str:

@@ -23,7 +23,9 @@ The legal answer: every line `Legal values for "FIELD": [...]` in the last user 
 FIELD one of those values (picked at random, seeded by the server's seed and the request's
 model and messages, so a prompt always gets the same answer); `"reason"` is added; then every
 required property of a `json_schema` response format that is still missing gets a plausible value.
-Without such lines or schema the answer is `{"reason": ..., "answer": "ok"}`. A `script` callable,
+A line `Keys for "FIELD": [...]` makes FIELD an object with a short text for each key (a
+reflection's opinions). Without such lines or schema the answer is `{"reason": ..., "answer":
+"ok"}`. A `script` callable,
 if given, writes the good answer instead (faults still apply).
 
 Run `python -m arena.llm.fake_server --port 8765 --latency 0.1` to try the arena offline.
@@ -55,6 +57,7 @@ MIXED_MODES = ("good", "garbage", "illegal", "empty", "slow", "500", "429")
 GARBAGE = "I think I will do something clever."
 REASON = "a move picked by the fake server"
 _LEGAL_LINE = re.compile(r'^\s*Legal values for "([^"]+)":\s*(\[.*\])\s*$', re.MULTILINE)
+_KEYS_LINE = re.compile(r'^\s*Keys for "([^"]+)":\s*(\[.*\])\s*$', re.MULTILINE)
 # Values that look like answers but are never legal; the field name picks a familiar one.
 _ILLEGAL_BY_FIELD = {"cards": "QQQQQ", "action": "FLY", "call": "maybe"}
 _FALLBACK_FIELD = ("answer", ["ok"])
@@ -100,6 +103,23 @@ def legal_fields(messages: list[Any]) -> dict[str, list[Any]]:
             continue
         if isinstance(values, list) and values:
             fields[match.group(1)] = values
+    return fields
+
+
+def keyed_fields(messages: list[Any]) -> dict[str, list[str]]:
+    """The `Keys for "FIELD": [...]` lines of the last user message: FIELD is an object with
+    those keys (a reflection's opinions of the other players)."""
+    last_user = next(
+        (m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None
+    )
+    fields: dict[str, list[str]] = {}
+    for match in _KEYS_LINE.finditer(message_text(last_user)):
+        try:
+            keys = json.loads(match.group(2))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(keys, list):
+            fields[match.group(1)] = [str(key) for key in keys]
     return fields
 
 
@@ -203,6 +223,8 @@ def legal_answer(body: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     answer: dict[str, Any] = {
         name: rng.choice(values) for name, values in constrained_fields(body).items()
     }
+    for name, keys in keyed_fields(body.get("messages", [])).items():
+        answer[name] = {key: f"a short opinion of {key}" for key in keys}
     answer.setdefault("reason", REASON)
     schema = response_schema(body)
     if schema is not None:

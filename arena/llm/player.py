@@ -128,13 +128,12 @@ class LLMPlayer:
 
     # -- the Player interface --------------------------------------------------------------
 
-    def observe(self, event: Event) -> None:
+    def observe(self, event: Event, hand: int) -> None:
         memory = self.memory
-        if event.kind == "hand_start":
-            memory.hand += 1
+        memory.hand = hand
         line = describe_event(self.game, event, self.seat, self.names)
         if line:
-            memory.lines.append((memory.hand, event.kind, line))
+            memory.lines.append((hand, event.kind, line))
 
     def replayed(self, request: DecisionRequest, decision: Decision) -> None:
         """A resumed match: the model did not see this decision's prompt; note what was chosen."""
@@ -142,6 +141,7 @@ class LLMPlayer:
 
     async def decide(self, request: DecisionRequest) -> Decision:
         trace: list[Any] = request.trace
+        self.memory.hand = request.hand
         if self.reflects and self.memory.hand > self.memory.reflected_hand + 1:
             await self._reflect(trace)
         templates = self.templates

@@ -11,14 +11,15 @@ from games.base import Decision, Event
 @dataclass(frozen=True, slots=True)
 class DecisionRequest:
     """What a seat is asked: the kind of decision, its view (only what it may know), the legal
-    action codes (the first is the engine's fallback). A player may append to `trace` what it
-    did to decide (an LLM seat: every call); the runtime stores it with the decision, fallback
-    or not."""
+    action codes (the first is the engine's fallback), and the number of the hand in progress. A
+    player may append to `trace` what it did to decide (an LLM seat: every call); the runtime
+    stores it with the decision, fallback or not."""
 
     seat: int
     kind: str
     view: Any
     legal: tuple[str, ...]
+    hand: int = 0
     trace: list[Any] = field(default_factory=list, compare=False)
 
 
@@ -37,6 +38,7 @@ class Player(Protocol):
         """A resumed match replays this stored decision: bring any private state in step."""
         ...
 
-    def observe(self, event: Event) -> None:
-        """An event this seat is in the audience of (for memory); the default ignores it."""
+    def observe(self, event: Event, hand: int) -> None:
+        """An event this seat is in the audience of, and the number of the hand it belongs to
+        (0 before the first hand): for memory. Bots ignore it."""
         ...

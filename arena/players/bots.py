@@ -46,5 +46,5 @@ class BotPlayer:
         # goes on with the same decisions as an uninterrupted one.
         self.choose(request)
 
-    def observe(self, event: Event) -> None:
+    def observe(self, event: Event, hand: int) -> None:
         pass

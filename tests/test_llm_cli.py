@@ -1,0 +1,87 @@
+"""`arena run` with LLM seats and `arena models`, as a user meets them, against the fake server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from arena.llm.fake_server import FakeOpenAI
+from tests.support import read_only
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI(seed=5) as fake:
+        yield fake
+
+
+def test_run_with_llm_seats_from_the_command_line(cli, server: FakeOpenAI, tmp_path: Path) -> None:
+    result = cli(
+        "run", "--game", "cleanup", "--matches", "2", "--set", "max_steps=4",
+        "--seat", "llm:openai/fake", "--seat", "llm:openai/fake",
+        "--seat", "bot:harvester", "--seat", "bot:random",
+        "--api-base", server.base_url,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "openai/fake-1" in result.stdout and "harvester" in result.stdout
+    with read_only(tmp_path / "saves" / "arena.db") as conn:
+        (calls,) = conn.execute("SELECT count(*) FROM llm_calls WHERE valid = 1").fetchone()
+        (llm_decisions,) = conn.execute(
+            "SELECT count(*) FROM decisions d JOIN seats s"
+            " ON s.match_id = d.match_id AND s.seat = d.seat WHERE s.kind = 'llm'"
+        ).fetchone()
+        params = json.loads(conn.execute("SELECT params FROM seats WHERE seat = 0").fetchone()[0])
+    assert calls == llm_decisions == 2 * 4 * 2  # matches × steps × LLM seats
+    assert params["api_base"] == server.base_url
+
+
+def test_run_with_aliases_from_a_config_file(cli, server: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "arena.toml").write_text(
+        f'[defaults]\napi_base = "{server.base_url}"\ntimeout_s = 5\n\n'
+        '[models.steady]\nmodel = "openai/fake"\nmemory = "summary"\nreflection = true\n\n'
+        '[models.broken]\nmodel = "openai/fake-500"\nretries = 0\n'
+    )
+    result = cli(
+        "run", "--matches", "1", "--set", "max_rounds=3",
+        "--seat", "llm:steady", "--seat", "llm:broken", "--seat", "bot:counter",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with read_only(tmp_path / "saves" / "arena.db") as conn:
+        by_seat = dict(
+            conn.execute(
+                "SELECT seat, group_concat(DISTINCT source) FROM decisions GROUP BY seat"
+            ).fetchall()
+        )
+        reflections = conn.execute(
+            "SELECT count(*), sum(valid) FROM llm_calls WHERE purpose = 'reflection'"
+        ).fetchone()
+        broken = conn.execute("SELECT DISTINCT error_class FROM llm_calls WHERE seat = 1")
+        broken_classes = [c for (c,) in broken]
+    assert by_seat == {0: "player", 1: "fallback", 2: "player"}
+    assert broken_classes == ["InternalServerError"]
+    # the steady seat reflected after each finished round it saw, and the answers were usable
+    assert reflections[0] >= 1 and reflections[0] == reflections[1]
+
+
+def test_models_lists_aliases_and_checks_each(cli, server: FakeOpenAI, tmp_path: Path) -> None:
+    (tmp_path / "arena.toml").write_text(
+        f'[defaults]\napi_base = "{server.base_url}"\n\n'
+        '[models.good]\nmodel = "openai/fake"\n\n'
+        '[models.down]\nmodel = "openai/fake-500"\n'
+    )
+    result = cli("models", "--timeout", "5")
+    assert result.exit_code == 1  # one alias does not answer
+    assert "good: ok (" in result.stdout
+    assert "down: InternalServerError" in result.stdout
+    listed = cli("models", "--no-check")
+    assert listed.exit_code == 0
+    assert "openai/fake-500" in listed.stdout and "down:" not in listed.stdout
+
+
+def test_models_without_aliases_says_where_it_looked(cli) -> None:
+    result = cli("models")
+    assert result.exit_code == 2
+    assert "no model aliases" in result.stderr
