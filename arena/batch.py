@@ -14,13 +14,14 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from arena.llm.config import ConfigError, ModelsConfig, api_key
 from arena.runtime import StoredProgress, run_match
-from arena.seats import SeatError, SeatSpec, make_player, parse_seats
+from arena.seats import SeatError, SeatSpec, make_player, parse_seats, prompt_names
 from arena.store.db import Store
 from arena.store.recorder import MatchRecorder
 from games.base import Game, GameError, build_config, check_seat_count
@@ -101,7 +102,21 @@ def plan(
         )
         raise GameError(f"bad {game} config: {problems}") from None
     check_seat_count(game_class(config), len(seats))
+    for seat, spec in enumerate(seats):
+        if spec.settings is not None and spec.settings.templates is not None:
+            _check_templates(game, config, seat, len(seats), Path(spec.settings.templates))
     return BatchPlan(game, preset, config, tuple(seats), matches, seed)
+
+
+def _check_templates(game: str, config: BaseModel, seat: int, seats: int, folder: Path) -> None:
+    """A user's template folder must exist and its system prompt must render, before anything
+    is written (decision templates are checked as they are first used)."""
+    from arena.llm.prompts import TemplateError, system_prompt
+
+    try:
+        system_prompt(game, config, seat, prompt_names(seats), templates=folder)
+    except TemplateError as error:
+        raise SeatError(str(error)) from None
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arena.llm.config import ConfigError, ModelsConfig, ModelSettings
@@ -114,5 +115,6 @@ def make_player(
             alias=spec.value,
             settings=spec.settings,
             client=client,
+            templates=Path(spec.settings.templates) if spec.settings.templates else None,
         )
     raise SeatError(f"cannot seat a {spec.kind} player here")

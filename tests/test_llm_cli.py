@@ -85,3 +85,29 @@ def test_models_without_aliases_says_where_it_looked(cli) -> None:
     result = cli("models")
     assert result.exit_code == 2
     assert "no model aliases" in result.stderr
+
+
+def test_an_alias_can_use_its_own_templates(cli, server: FakeOpenAI, tmp_path: Path) -> None:
+    """`templates` is a folder relative to the configuration file (not to where arena runs)."""
+    mine = tmp_path / "conf" / "mine" / "cleanup"
+    mine.mkdir(parents=True)
+    packaged = Path(__file__).resolve().parent.parent / "arena/llm/templates/cleanup/system.txt"
+    (mine / "system.txt").write_text("HOUSE RULES FIRST.\n" + packaged.read_text())
+    config = tmp_path / "conf" / "models.toml"
+    config.write_text(
+        f'[models.house]\nmodel = "openai/fake"\napi_base = "{server.base_url}"\n'
+        'templates = "mine"\n'
+    )
+    args = ["run", "--config", str(config), "--game", "cleanup", "--matches", "1"]
+    args += ["--set", "max_steps=2"]
+    seats = ["--seat", "llm:house", "--seat", "bot:cleaner", "--seat", "bot:zapper"]
+    result = cli(*args, *seats, "--seat", "bot:random")
+    assert result.exit_code == 0, result.output
+    with read_only(tmp_path / "saves" / "arena.db") as conn:
+        (messages,) = conn.execute("SELECT messages FROM llm_calls LIMIT 1").fetchone()
+    assert json.loads(messages)[0]["content"].startswith("HOUSE RULES FIRST.")
+
+    (mine / "system.txt").write_text("You are $nobody.\n")
+    again = cli(*args, "--seed", "2", *seats, "--seat", "bot:random")
+    assert again.exit_code == 2
+    assert "system.txt" in again.stderr and "$nobody" in again.stderr

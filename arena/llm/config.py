@@ -50,6 +50,9 @@ class ModelSettings(BaseModel):
     response_schema: Literal["auto", "on", "off"] = "auto"
     memory: Literal["full", "summary", "none"] = "full"
     reflection: bool = False
+    templates: str | None = Field(
+        None, description="folder of prompt templates replacing the packaged ones, file by file"
+    )
     params: dict[str, Any] = Field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
@@ -136,6 +139,10 @@ def load_models(path: Path | None) -> ModelsConfig:
         alias: _settings({**parsed.defaults, **fields}, source, alias)
         for alias, fields in parsed.models.items()
     }
+    for alias, settings in aliases.items():  # a templates folder is relative to the file
+        if settings.templates is not None and not Path(settings.templates).is_absolute():
+            folder = str(path.parent / settings.templates)
+            aliases[alias] = settings.model_copy(update={"templates": folder})
     return ModelsConfig(aliases, parsed.defaults, source)
 
 
