@@ -150,13 +150,11 @@ class LLMPlayer:
         )
         user = self._memory_text() + situation
         messages = [{"role": "system", "content": self.system}, user_message(user)]
-        schema = response_schema(self.game, request.kind)
         use_schema = self.client.wants_schema(self.settings)
+        schema = response_schema(self.game, request.kind) if use_schema else None
         reason = ""
         for attempt in range(1, self.settings.reasks + 2):
-            result = await self.client.complete(
-                self.alias, self.settings, messages, schema if use_schema else None
-            )
+            result = await self.client.complete(self.alias, self.settings, messages, schema)
             call = LLMCall(
                 "decision", attempt, self.settings.model, list(messages), use_schema, result
             )

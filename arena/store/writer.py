@@ -153,8 +153,7 @@ class Writer:
             future.set_result(None)
         self._cut = True
         try:
-            self._stdin.write(len(frame).to_bytes(4, "little"))
-            self._stdin.write(frame)
+            self._stdin.write(len(frame).to_bytes(4, "little") + frame)  # one write, one syscall
             self._stdin.flush()
         except (BrokenPipeError, ValueError):  # ValueError: the pipe is already closed
             self._answers.join()  # the process is gone: its answers end and say why
