@@ -171,10 +171,9 @@ async def run_batch(
     game = batch.game_class(batch.config)
     client = None
     if any(spec.kind == "llm" for spec in batch.seats):
-        from arena.llm.client import LLMClient, load_litellm
+        from arena.llm.client import LLMClient
 
-        await asyncio.to_thread(load_litellm)  # seconds of import, off the event loop
-        client = LLMClient()
+        client = LLMClient()  # its calls go to the gateway process, which loads litellm
 
     async def play(index: int, match_id: int, progress: StoredProgress) -> None:
         seed = batch.seed + index

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from arena.batch import BatchPlan, plan, run_batch
-from arena.llm.client import load_litellm
 from arena.llm.config import ModelsConfig, ModelSettings
+from arena.llm.gateway import warm_up
 from arena.store.db import Store
 
 LATENCY_S = 0.1
@@ -84,13 +84,7 @@ class ServerProcess:
 
 def main() -> None:
     matches = int(sys.argv[1]) if len(sys.argv) > 1 else 64
-    litellm = load_litellm()
-    if os.environ.get("BENCH_PRICED"):
-        provider = MODEL.split("/")[0]
-        litellm.register_model(
-            {MODEL: {"input_cost_per_token": 1.5e-7, "output_cost_per_token": 6e-7,
-                     "litellm_provider": provider, "mode": "chat"}}
-        )  # fmt: skip
+    asyncio.run(warm_up())  # the gateway loads litellm before the clock starts, as before
     with ServerProcess() as server, tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         few = 2

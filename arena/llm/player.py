@@ -150,13 +150,14 @@ class LLMPlayer:
         )
         user = self._memory_text() + situation
         messages = [{"role": "system", "content": self.system}, user_message(user)]
-        use_schema = self.client.wants_schema(self.settings)
-        schema = response_schema(self.game, request.kind) if use_schema else None
+        schema = None
+        if self.client.may_use_schema(self.settings):
+            schema = response_schema(self.game, request.kind)
         reason = ""
         for attempt in range(1, self.settings.reasks + 2):
             result = await self.client.complete(self.alias, self.settings, messages, schema)
             call = LLMCall(
-                "decision", attempt, self.settings.model, list(messages), use_schema, result
+                "decision", attempt, self.settings.model, list(messages), result.schema_used, result
             )
             trace.append(call)
             if result.raw is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from arena.llm.client import LLMClient, load_litellm
+from arena.llm.client import LLMClient
 from arena.llm.config import ModelSettings
+from arena.llm.gateway import warm_up
 
 PROBE = [{"role": "user", "content": "Reply with the single word OK."}]
 
@@ -23,7 +24,7 @@ async def probe(client: LLMClient, alias: str, settings: ModelSettings, timeout_
 
 
 async def probe_all(aliases: Mapping[str, ModelSettings], timeout_s: float) -> dict[str, str]:
-    await asyncio.to_thread(load_litellm)
+    await warm_up()
     client = LLMClient()
     answers = await asyncio.gather(
         *(probe(client, alias, settings, timeout_s) for alias, settings in aliases.items())
