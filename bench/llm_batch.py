@@ -7,8 +7,10 @@ its own, as a provider does, so its work does not count against the arena's. Pri
 - `longest_match_s`: the longest of those matches played again alone (the fake server's answers
   depend only on the prompt, so it replays the same game);
 - `ratio`: concurrent wall time over the longest single match (target: at most 1.3);
-- `mean_prompt_tokens`: per decision call.
-Run: `python bench/llm_batch.py [MATCHES]`.
+- `mean_prompt_tokens`: per decision call (the fake server counts a token per 4 characters).
+The LLM gateways are started and have loaded litellm before the clock starts.
+Run: `python bench/llm_batch.py [MATCHES]`; `BENCH_MODEL=hosted_vllm/fake` takes litellm's own
+HTTP path instead of the OpenAI client's (default `openai/fake`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from arena.batch import BatchPlan, plan, run_batch
 from arena.llm.config import ModelsConfig, ModelSettings
@@ -101,6 +102,7 @@ def main() -> None:
             longest = asyncio.run(timed(store, alone, 1))
         replayed_calls = sum(calls_per_match(folder / "alone.db").values())
         report = {
+            "model": MODEL,
             "matches": matches,
             "latency_s_per_call": LATENCY_S,
             "sequential_s_per_match": round(sequential / few, 2),
