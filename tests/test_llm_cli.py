@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from arena.llm.fake_server import FakeOpenAI
-from tests.support import read_only
+from tests.support import arena_process, read_only
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +114,45 @@ def test_an_alias_can_use_its_own_templates(cli, server: FakeOpenAI, tmp_path: P
     again = cli(*args, "--seed", "2", *seats, "--seat", "bot:random")
     assert again.exit_code == 2
     assert "system.txt" in again.stderr and "$nobody" in again.stderr
+
+
+def gateway_pids() -> set[int]:
+    pids = set()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"arena.llm.gateway" in cmdline.read_bytes().split(b"\0"):
+                pids.add(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_ctrl_c_stops_an_llm_batch_and_its_gateways(tmp_path: Path) -> None:
+    """Calls in flight (a model that takes 30 s) do not hold up Ctrl-C."""
+    before = gateway_pids()
+    with FakeOpenAI(slow_s=30) as fake:
+        proc = arena_process(
+            "run", "--game", "cleanup", "--db", str(tmp_path / "c.db"),
+            "--seat", "llm:openai/fake-slow", "--seat", "llm:openai/fake",
+            "--seat", "bot:harvester", "--seat", "bot:random", "--api-base", fake.base_url,
+            new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not fake.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake.requests, "the batch must have called the model"
+        ours = gateway_pids() - before
+        assert ours
+        started = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        took = time.monotonic() - started
+    assert proc.returncode == 130, stderr
+    assert "interrupted: rerun the same command" in stderr
+    assert "Traceback" not in stderr
+    assert took < 10
+    deadline = time.monotonic() + 5
+    while ours & gateway_pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not ours & gateway_pids()

@@ -15,7 +15,8 @@ it crosses the pipe, never the disk), `response_schema` (auto/on/off), `schema` 
 `(id, None)` is a ping, answered once litellm is loaded. Replies are `(id, result)`, a result
 being the fields of `arena.llm.client.CallResult` with the provider's raw error text. The
 gateway ignores Ctrl-C (the playing process decides) and ends at end of input, after the calls
-in flight. This module imports litellm only in the gateway process.
+in flight; the playing process stops it if that takes more than a second. This module imports
+litellm only in the gateway process.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from typing import IO, Any
 
 _litellm: Any = None
 _import_lock = threading.Lock()
+CLOSE_WAIT_S = 1.0
 
 
 def load_litellm() -> Any:
@@ -118,11 +120,12 @@ class Gateway:
         return await future
 
     def close(self) -> None:
-        """End of input: the gateway finishes its calls in flight and exits."""
+        """End of input; a gateway still busy a moment later is stopped: its answers would
+        have nobody to go to."""
         with self._lock, contextlib.suppress(BrokenPipeError, ValueError):
             self._stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=10)
+            self._proc.wait(timeout=CLOSE_WAIT_S)
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
@@ -134,14 +137,14 @@ class Gateway:
             with self._lock:
                 future = self._pending.pop(ident, None)
             if future is not None:
-                future.get_loop().call_soon_threadsafe(_settle, future, result, None)
+                _settle_from_thread(future, result, None)
         code = self._proc.wait()
         why = " / ".join(self._stderr) or f"exit code {code}"
         with self._lock:
             self.dead = GatewayError(f"the LLM gateway process ended: {why}")
             pending, self._pending = self._pending, {}
         for future in pending.values():
-            future.get_loop().call_soon_threadsafe(_settle, future, None, self.dead)
+            _settle_from_thread(future, None, self.dead)
 
     def _read_stderr(self) -> None:
         stderr: IO[bytes] = self._proc.stderr  # type: ignore[assignment]
@@ -149,6 +152,15 @@ class Gateway:
             text = line.decode(errors="replace").strip()
             if text:
                 self._stderr.append(text)
+
+
+def _settle_from_thread(
+    future: asyncio.Future[Any], result: Any, error: BaseException | None
+) -> None:
+    """Resolve `future` on its own loop; nothing to do if that loop has already closed (the
+    run that asked ended, e.g. on Ctrl-C)."""
+    with contextlib.suppress(RuntimeError):
+        future.get_loop().call_soon_threadsafe(_settle, future, result, error)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
