@@ -156,3 +156,43 @@ def test_ctrl_c_stops_an_llm_batch_and_its_gateways(tmp_path: Path) -> None:
     while ours & gateway_pids() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not ours & gateway_pids()
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_a_killed_llm_batch_resumes_without_duplicate_calls(tmp_path: Path) -> None:
+    """SIGKILL mid-match, rerun: every match finishes once, every decision has its calls, and no
+    call row is written twice."""
+    db = tmp_path / "k.db"
+    with FakeOpenAI(latency_s=0.02, slow_s=0.3) as fake:
+        args = ["run", "--matches", "3", "--concurrency", "3", "--db", str(db),
+                "--set", "max_rounds=4", "--seat",
+                "llm:openai/fake", "--seat", "llm:openai/fake-mixed", "--seat", "bot:counter",
+                "--api-base", fake.base_url]  # fmt: skip
+        proc = arena_process(*args, new_session=True)
+        deadline = time.monotonic() + 60
+        while len(fake.requests) < 25 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole group: player, writer and gateways
+        proc.communicate()
+        with read_only(db) as conn:
+            unfinished = conn.execute("SELECT count(*) FROM matches WHERE status = 'running'")
+            assert unfinished.fetchone()[0] > 0, "the kill must land mid-batch"
+        rerun = arena_process(*args)
+        _, stderr = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, stderr
+    with read_only(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = conn.execute("SELECT status, count(*) FROM matches GROUP BY 1").fetchall()
+        assert statuses == [("finished", 3)]
+        orphans = conn.execute(
+            "SELECT count(*) FROM llm_calls c LEFT JOIN decisions d"
+            " ON d.match_id = c.match_id AND d.seq = c.decision_seq WHERE d.seq IS NULL"
+        ).fetchone()[0]
+        assert orphans == 0
+        unasked = conn.execute(
+            "SELECT count(*) FROM decisions d JOIN seats s"
+            " ON s.match_id = d.match_id AND s.seat = d.seat"
+            " WHERE s.kind = 'llm' AND NOT EXISTS (SELECT 1 FROM llm_calls c"
+            " WHERE c.match_id = d.match_id AND c.decision_seq = d.seq)"
+        ).fetchone()[0]
+        assert unasked == 0
