@@ -90,37 +90,33 @@ def message_text(message: Any) -> str:
     return ""
 
 
-def legal_fields(messages: list[Any]) -> dict[str, list[Any]]:
-    """The `Legal values for "FIELD": [...]` lines of the last user message, in order."""
+def _listed(pattern: re.Pattern[str], messages: list[Any]) -> dict[str, list[Any]]:
+    """FIELD -> the JSON list, for each line of the last user message matching `pattern`."""
     last_user = next(
         (m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None
     )
     fields: dict[str, list[Any]] = {}
-    for match in _LEGAL_LINE.finditer(message_text(last_user)):
+    for match in pattern.finditer(message_text(last_user)):
         try:
             values = json.loads(match.group(2))
         except json.JSONDecodeError:
             continue
-        if isinstance(values, list) and values:
+        if isinstance(values, list):
             fields[match.group(1)] = values
     return fields
+
+
+def legal_fields(messages: list[Any]) -> dict[str, list[Any]]:
+    """The `Legal values for "FIELD": [...]` lines of the last user message, in order."""
+    return {name: values for name, values in _listed(_LEGAL_LINE, messages).items() if values}
 
 
 def keyed_fields(messages: list[Any]) -> dict[str, list[str]]:
     """The `Keys for "FIELD": [...]` lines of the last user message: FIELD is an object with
     those keys (a reflection's opinions of the other players)."""
-    last_user = next(
-        (m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), None
-    )
-    fields: dict[str, list[str]] = {}
-    for match in _KEYS_LINE.finditer(message_text(last_user)):
-        try:
-            keys = json.loads(match.group(2))
-        except json.JSONDecodeError:
-            continue
-        if isinstance(keys, list):
-            fields[match.group(1)] = [str(key) for key in keys]
-    return fields
+    return {
+        name: [str(key) for key in keys] for name, keys in _listed(_KEYS_LINE, messages).items()
+    }
 
 
 def response_schema(body: dict[str, Any]) -> dict[str, Any] | None:
