@@ -24,7 +24,7 @@ from arena.runtime import StoredProgress, run_match
 from arena.seats import SeatError, SeatSpec, make_player, parse_seats, prompt_names
 from arena.store.db import Store
 from arena.store.recorder import MatchRecorder
-from games.base import Game, GameError, build_config, check_seat_count
+from games.base import Decision, Game, GameError, build_config, check_seat_count
 from games.registry import GAMES
 
 DEFAULT_SEATS = {
@@ -57,7 +57,7 @@ class BatchPlan:
             "game": self.game,
             "preset": self.preset,
             "config": self.config.model_dump(mode="json"),
-            "seats": [s.describe() for s in self.seats],
+            "seats": [_identity(s) for s in self.seats],
             "seed": self.seed,
         }
         blob = json.dumps(identity, sort_keys=True).encode()
@@ -66,6 +66,27 @@ class BatchPlan:
     @property
     def game_class(self) -> type[Game]:
         return GAMES[self.game]
+
+
+# How a model is reached or paced does not change what a batch is: rerunning with another
+# timeout, retry count, concurrency or server of the same model resumes it.
+OPERATIONAL = ("api_base", "timeout_s", "retries", "concurrency")
+
+
+def _identity(spec: SeatSpec) -> dict[str, Any]:
+    """What defines a seat for the batch key: an LLM's settings but the operational ones, and
+    its templates by their content, not their path."""
+    seat = spec.describe()
+    params = {k: v for k, v in seat["params"].items() if k not in OPERATIONAL}
+    if params.get("templates"):
+        folder = Path(params["templates"])
+        digest = hashlib.sha256()
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+        params["templates"] = digest.hexdigest()
+    return {**seat, "params": params}
 
 
 def plan(
@@ -109,12 +130,33 @@ def plan(
 
 
 def _check_templates(game: str, config: BaseModel, seat: int, seats: int, folder: Path) -> None:
-    """A user's template folder must exist and its system prompt must render, before anything
-    is written (decision templates are checked as they are first used)."""
-    from arena.llm.prompts import TemplateError, system_prompt
+    """Render every template a seat can meet from a user's folder, before anything is written:
+    the system prompt, a decision message and a re-ask of every decision kind (met by playing
+    a throwaway game with the first legal actions), and the reflection."""
+    from arena.llm.prompts import (
+        TemplateError,
+        decision_message,
+        reask_message,
+        reflection_message,
+        system_prompt,
+    )
 
+    names = prompt_names(seats)
     try:
-        system_prompt(game, config, seat, prompt_names(seats), templates=folder)
+        system_prompt(game, config, seat, names, templates=folder)
+        state, _ = GAMES[game](config).new_game(0, seats)
+        met: set[str] = set()
+        while not state.is_terminal():
+            decisions = {}
+            for s in state.to_act():
+                kind, legal = state.decision_kind(s), state.legal_actions(s)
+                if kind not in met:
+                    met.add(kind)
+                    decision_message(game, kind, state.view_for(s), legal, names, templates=folder)
+                    reask_message(game, kind, "a reason", legal, templates=folder)
+                decisions[s] = Decision(legal[0])
+            state.apply(decisions)
+        reflection_message(game, seat, names, ["a line"], templates=folder)
     except TemplateError as error:
         raise SeatError(str(error)) from None
 
@@ -135,6 +177,13 @@ async def run_batch(
 ) -> BatchReport:
     """Play every match of the batch not yet finished in `store`, at most `concurrency` at once."""
     report = BatchReport()
+    client = None
+    if any(spec.kind == "llm" for spec in batch.seats):
+        from arena.llm.client import LLMClient
+        from arena.llm.gateway import warm_up
+
+        await warm_up()  # the gateways load litellm; a gateway that cannot start stops us here
+        client = LLMClient()
     stored = {i: row for i, row in store.matches_of(batch.key).items() if i < batch.matches}
     missing = [i for i in range(batch.matches) if i not in stored]
     new_ids = store.create_matches(
@@ -169,11 +218,6 @@ async def run_batch(
 
     limit = asyncio.Semaphore(max(1, concurrency))
     game = batch.game_class(batch.config)
-    client = None
-    if any(spec.kind == "llm" for spec in batch.seats):
-        from arena.llm.client import LLMClient
-
-        client = LLMClient()  # its calls go to the gateway process, which loads litellm
 
     async def play(index: int, match_id: int, progress: StoredProgress) -> None:
         seed = batch.seed + index

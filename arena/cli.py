@@ -15,12 +15,14 @@ from rich.table import Table
 
 from arena.batch import BatchPlan, plan, run_batch, summarize
 from arena.llm.config import ConfigError, load_models
+from arena.llm.gateway import GatewayError
 from arena.seats import SeatError
 from arena.store.db import Store, StoreError, default_db_path
 from games.base import GameError
 
 app = typer.Typer(
     name="arena",
+    pretty_exceptions_show_locals=False,  # a traceback must never print a key held in a local
     help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents.",
     no_args_is_help=True,
     add_completion=False,
@@ -111,7 +113,7 @@ def run(
     try:
         with store:
             _run_with_progress(store, batch, concurrency)
-    except StoreError as error:  # the file became unusable mid-batch (disk full, permissions)
+    except (StoreError, GatewayError) as error:  # disk full, permissions; litellm cannot load
         raise fail(str(error)) from None
 
 
@@ -178,8 +180,11 @@ def models(
     if check:
         from arena.llm.probe import probe_all
 
-        with err.status("asking each model for a reply…"):
-            results = asyncio.run(probe_all(loaded.aliases, timeout))
+        try:
+            with err.status("asking each model for a reply…"):
+                results = asyncio.run(probe_all(loaded.aliases, timeout))
+        except GatewayError as error:
+            raise fail(str(error)) from None
     table = Table(title=f"models · {loaded.source}")
     for column in ("alias", "model", "api base", "key from", "concurrency"):
         table.add_column(column)

@@ -319,3 +319,10 @@ def test_every_legal_cleanup_action_survives_the_round_trip(seed: int, chooser: 
                 assert parse_decision("cleanup", "act", text, legal)[0] == Decision(action)
             chosen[seat] = Decision(rnd.choice(legal))
         state.apply(chosen)
+
+
+def test_pathological_answers_are_refused_quickly_not_crashing() -> None:
+    with pytest.raises(AnswerError, match="nests too deeply"):
+        extract_json('{"x": ' * 5000)
+    with pytest.raises(AnswerError):
+        extract_json("{" * 50_000)  # only the tail is scanned

@@ -83,7 +83,7 @@ async def test_a_dead_gateway_is_replaced_and_the_client_records_the_failure(mon
     monkeypatch.setattr(gateways, "gateway", lambda: dead)
     monkeypatch.setattr("arena.llm.client.gateway", lambda: dead)
     settings = ModelSettings(model="openai/fake", api_base="http://127.0.0.1:9/v1")
-    result = await LLMClient().complete("m", settings, [{"role": "user", "content": "hi"}], None)
+    result = await LLMClient().complete(settings, [{"role": "user", "content": "hi"}], None)
     assert (result.raw, result.error_class) == (None, "GatewayError")
     monkeypatch.undo()
     monkeypatch.setattr(gateways, "_gateways", [dead] * gateways.GATEWAYS)

@@ -115,6 +115,15 @@ def test_an_alias_can_use_its_own_templates(cli, server: FakeOpenAI, tmp_path: P
     assert again.exit_code == 2
     assert "system.txt" in again.stderr and "$nobody" in again.stderr
 
+    # a decision template is checked too, before anything is written
+    (mine / "system.txt").unlink()
+    (mine / "decision_act.txt").write_text("Step $step. $mood\n")
+    third = cli(*args, "--seed", "3", *seats, "--seat", "bot:random")
+    assert third.exit_code == 2
+    assert "decision_act.txt" in third.stderr and "$mood" in third.stderr
+    with read_only(tmp_path / "saves" / "arena.db") as conn:
+        assert conn.execute("SELECT count(*) FROM matches").fetchone() == (1,)
+
 
 def gateway_pids() -> set[int]:
     pids = set()
@@ -196,3 +205,21 @@ def test_a_killed_llm_batch_resumes_without_duplicate_calls(tmp_path: Path) -> N
             " WHERE c.match_id = d.match_id AND c.decision_seq = d.seq)"
         ).fetchone()[0]
         assert unasked == 0
+
+
+def test_an_llm_batch_whose_gateway_cannot_load_litellm_stops_cleanly(tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    (broken / "litellm").mkdir(parents=True)
+    (broken / "litellm" / "__init__.py").write_text('raise ImportError("litellm is broken here")\n')
+    db = tmp_path / "never.db"
+    proc = arena_process(
+        "run", "--seat", "llm:openai/fake", "--seat", "bot:counter",
+        "--api-base", "http://127.0.0.1:9/v1", "--db", str(db),
+        env={"PYTHONPATH": str(broken)},
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "LLM gateway" in lines[0] and "litellm is broken here" in lines[0]
+    with read_only(db) as conn:
+        assert conn.execute("SELECT count(*) FROM matches").fetchone() == (0,)

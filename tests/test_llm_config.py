@@ -65,6 +65,9 @@ def test_without_a_file_only_model_strings_resolve(tmp_path: Path, monkeypatch) 
             "keys come only from the environment",
         ),
         ('[defaults]\napi_key = "sk-123"', "api_key_env instead"),
+        ('[models.a]\nmodel = "openai/x"\nparams = { api_key = "sk-1" }', "params.api_key"),
+        ('[models.a]\nmodel = "o/x"\nparams = { extra_headers = { A = "B" } }', "credential"),
+        ('[models.a]\nmodel = "o/x"\napi_base = "https://u:pw@h/v1"', "in its api_base"),
         ('[models.a]\nmodel = "openai/x"\ntemperatur = 1', "temperatur: Extra inputs"),
         ('[models.a]\nmodel = "openai/x"\ntemperature = 7', "temperature: Input should be less"),
         ("[models.a]\ntemperature = 1", "model: Field required"),
@@ -107,3 +110,25 @@ def test_redact_removes_keys_found_in_the_environment(tmp_path: Path, monkeypatc
     _, settings = models.resolve("a")
     text = "Incorrect API key provided: sk-secret-123456 (see docs)"
     assert redact(text, settings) == "Incorrect API key provided: [redacted] (see docs)"
+
+
+def test_the_batch_key_ignores_how_a_model_is_reached(tmp_path: Path) -> None:
+    """Rerunning with another timeout, retries, concurrency or server resumes the batch; another
+    temperature or other template files make another batch."""
+    from arena.batch import plan
+
+    def key(text: str) -> str:
+        models = load_models(write(tmp_path, text))
+        return plan("liars-bar", None, {}, ["llm:m", "bot:counter"], 1, 1, models).key
+
+    base = '[models.m]\nmodel = "openai/x"\n'
+    first = key(base)
+    assert (
+        key(base + 'timeout_s = 5\nretries = 3\nconcurrency = 2\napi_base = "http://h/v1"\n')
+        == first
+    )
+    assert key(base + "temperature = 0.1\n") != first
+    (tmp_path / "tpl").mkdir()
+    with_templates = key(base + 'templates = "tpl"\n')
+    (tmp_path / "tpl" / "reask.txt").write_text("Try again: $reason\n")
+    assert key(base + 'templates = "tpl"\n') != with_templates

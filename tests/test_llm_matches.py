@@ -32,7 +32,7 @@ def server() -> Iterator[FakeOpenAI]:
 def models(base_url: str, **settings: Any) -> ModelsConfig:
     """One alias per fault mode of the fake server, e.g. `fake-garbage`, all at `base_url`."""
     modes = ("fake", "fake-garbage", "fake-illegal", "fake-empty", "fake-slow", "fake-500")
-    modes += ("fake-429", "fake-prose", "fake-mixed")
+    modes += ("fake-429", "fake-401", "fake-prose", "fake-mixed")
     base = {"api_base": base_url, "timeout_s": 0.5, "retries": 0, "reasks": 2, **settings}
     aliases = {mode: ModelSettings(model=f"openai/{mode}", **base) for mode in modes}
     return ModelsConfig(aliases, {}, "test")
@@ -224,9 +224,26 @@ async def test_the_api_key_is_never_written_to_the_database(
     monkeypatch.setenv("ARENA_FAKE_KEY", key)
     config = models(server.base_url, api_key_env="ARENA_FAKE_KEY")
     db = tmp_path / "keys.db"
-    await play(db, "liars-bar", ["llm:fake", "llm:fake-500", "llm:fake-garbage"], config,
+    await play(db, "liars-bar", ["llm:fake", "llm:fake-401", "llm:fake-garbage"], config,
                SHORT["liars-bar"])  # fmt: skip
     assert rows(db, "SELECT count(*) AS n FROM llm_calls")[0]["n"] > 0
+    # the provider repeated the key in its error; it was scrubbed before it was stored
+    echoed = rows(db, "SELECT error FROM llm_calls WHERE error_class IS NOT NULL")
+    assert echoed and all("Incorrect API key provided: [redacted]" in r["error"] for r in echoed)
     for path in tmp_path.iterdir():
         assert key.encode() not in path.read_bytes(), path.name
         assert b"ARENA_FAKE_KEY" not in path.read_bytes(), path.name
+
+
+async def test_schema_output_is_asked_for_strictly_when_on(tmp_path: Path) -> None:
+    db = tmp_path / "schema.db"
+    with FakeOpenAI() as fake:
+        await play(db, "cleanup", ["llm:fake"] * 4, models(fake.base_url, response_schema="on"),
+                   SHORT["cleanup"])  # fmt: skip
+        formats = [r["response_format"] for r in fake.requests]
+    assert len(formats) == 4 * 3
+    assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] for f in formats)
+    schema = formats[0]["json_schema"]["schema"]
+    assert schema["required"] == ["reason", "action"] and schema["additionalProperties"] is False
+    calls = rows(db, "SELECT response_schema, valid FROM llm_calls")
+    assert calls and all(c["response_schema"] == 1 and c["valid"] == 1 for c in calls)

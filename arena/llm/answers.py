@@ -215,11 +215,24 @@ _STRUCTURE = re.compile(r'[{}"\\]')
 _THINK_END = "</think>"
 
 
+# The brace scan is quadratic in the worst case (thousands of unclosed braces): it looks at the
+# last SCAN_CHARS characters of a long answer and gives up after MAX_UNCLOSED unclosed braces.
+SCAN_CHARS = 8000
+MAX_UNCLOSED = 64
+
+
 def extract_json(text: str) -> dict[str, Any]:
     """The JSON object in a reply: the whole text if it is one; else the first fenced block
     (```json or bare ```) holding one; else the first balanced `{...}` that parses, scanning
     left to right with JSON strings and escapes tracked, so braces inside strings do not count.
     A reasoning model's `<think>...</think>` preamble is skipped (its drafts are not answers)."""
+    try:
+        return _extract_json(text)
+    except RecursionError:  # nesting deeper than the JSON parser goes
+        raise AnswerError("the answer nests too deeply: reply with one flat JSON object") from None
+
+
+def _extract_json(text: str) -> dict[str, Any]:
     if _THINK_END in text:
         text = text.rsplit(_THINK_END, 1)[1]
     text = text.strip()
@@ -245,10 +258,13 @@ def extract_json(text: str) -> dict[str, Any]:
         not_objects.append(value)
 
     first_error: tuple[str, ValueError] | None = None
+    text = text[-SCAN_CHARS:]
     start = text.find("{")
-    while start >= 0:
+    unclosed = 0
+    while start >= 0 and unclosed < MAX_UNCLOSED:
         end = _balanced_end(text, start)
         if end is None:  # never closed: an object may still start further on
+            unclosed += 1
             start = text.find("{", start + 1)
             continue
         candidate = text[start:end]

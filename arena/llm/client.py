@@ -96,7 +96,7 @@ class LLMClient:
     """Calls models with a per-alias concurrency limit. One client per event loop."""
 
     def __init__(self) -> None:
-        self._limits: dict[str, asyncio.Semaphore] = {}
+        self._limits: dict[tuple[str, str | None], asyncio.Semaphore] = {}
         self._no_schema: set[str] = set()  # `auto` models the gateway found without support
 
     def may_use_schema(self, settings: ModelSettings) -> bool:
@@ -107,28 +107,31 @@ class LLMClient:
 
     async def complete(
         self,
-        alias: str,
         settings: ModelSettings,
         messages: Sequence[dict[str, str]],
-        schema: dict[str, Any] | None,
+        response_format: dict[str, Any] | None,
     ) -> CallResult:
-        """One request. `schema` is used as JSON-schema output where the settings (and, for
-        `auto`, litellm) say the model supports it."""
-        limit = self._limits.setdefault(alias, asyncio.Semaphore(settings.concurrency))
+        """One request. `response_format` (JSON-schema output) is used where the settings (and,
+        for `auto`, litellm) say the model supports it. Requests to one model at one address
+        share its concurrency limit, whichever aliases name it."""
+        where = (settings.model, settings.api_base)
+        limit = self._limits.setdefault(where, asyncio.Semaphore(settings.concurrency))
         async with limit:
+            limit_s = settings.timeout_s * (settings.retries + 1) + HANG_MARGIN_S
             try:
                 request = {
                     "kwargs": litellm_kwargs(settings, messages),
                     "response_schema": settings.response_schema,
-                    "schema": None if settings.response_schema == "off" else schema,
-                    "limit_s": settings.timeout_s * (settings.retries + 1) + HANG_MARGIN_S,
+                    "response_format": response_format,
+                    "limit_s": limit_s,
                 }
-                result = await gateway().call(request)
+                result = await gateway().call(request, limit_s + HANG_MARGIN_S)
             except Exception as error:  # a key missing, a gateway gone
                 message = redact(str(error), settings)
                 return CallResult(None, None, None, None, None, 0.0, type(error).__name__, message)
         if result["error"] is not None:
             result["error"] = redact(result["error"], settings)[:2000]
-        if settings.response_schema == "auto" and schema is not None and not result["schema_used"]:
+        asked = response_format is not None
+        if settings.response_schema == "auto" and asked and not result["schema_used"]:
             self._no_schema.add(settings.model)
         return CallResult(**result)

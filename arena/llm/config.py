@@ -91,8 +91,20 @@ class ModelsConfig:
                 "litellm model string with a provider prefix such as openai/gpt-4o-mini"
             )
         if api_base is not None:
+            if _has_credentials(api_base):
+                raise ConfigError("--api-base has credentials in it; use api_key_env")
             settings = settings.model_copy(update={"api_base": api_base})
         return name, settings
+
+
+# Parameter names that carry credentials: refused in the file, since everything in it but
+# api_key_env is stored with the seat.
+SECRET_WORDS = ("key", "token", "secret", "password", "authorization", "credential", "header")
+
+
+def _has_credentials(url: str) -> bool:
+    """`https://user:password@host/…`: the part before the host holds credentials."""
+    return "@" in url.split("//", 1)[-1].split("/", 1)[0]
 
 
 def _settings(fields: dict[str, Any], source: str, alias: str) -> ModelSettings:
@@ -100,6 +112,20 @@ def _settings(fields: dict[str, Any], source: str, alias: str) -> ModelSettings:
         raise ConfigError(
             f"{source}: model {alias!r} has an api_key; keys come only from the environment: "
             'write api_key_env = "NAME_OF_THE_VARIABLE" instead'
+        )
+    params = fields.get("params")
+    if isinstance(params, dict):
+        for name in params:
+            if any(word in name.lower() for word in SECRET_WORDS):
+                raise ConfigError(
+                    f"{source}: model {alias!r} has params.{name}, which can carry a credential; "
+                    "keys come only from the environment (api_key_env), and params are stored "
+                    "with every match"
+                )
+    base = fields.get("api_base")
+    if isinstance(base, str) and _has_credentials(base):
+        raise ConfigError(
+            f"{source}: model {alias!r} has credentials in its api_base; use api_key_env"
         )
     try:
         return ModelSettings(**fields)

@@ -16,6 +16,7 @@ mode below, else `good`.
 | `slow`    | sleeps `slow_s` more, then answers like `good`                               |
 | `500`     | 500 with an OpenAI-style error body                                          |
 | `429`     | 429 rate-limit error body with `Retry-After: 0`                              |
+| `401`     | 401 whose message repeats the key it was sent (for tests that keys are kept) |
 | `prose`   | 200, the legal answer inside prose and a fenced json block                   |
 | `mixed`   | each request one of good, garbage, illegal, empty, slow, 500, 429 (seeded)   |
 
@@ -51,7 +52,7 @@ from socketserver import TCPServer
 from types import TracebackType
 from typing import Any
 
-MODES = ("good", "garbage", "illegal", "empty", "slow", "500", "429", "prose", "mixed")
+MODES = ("good", "garbage", "illegal", "empty", "slow", "500", "429", "401", "prose", "mixed")
 MIXED_MODES = ("good", "garbage", "illegal", "empty", "slow", "500", "429")
 
 GARBAGE = "I think I will do something clever."
@@ -345,7 +346,7 @@ class FakeOpenAI:
     ) -> None:
         self.close()
 
-    def reply(self, method: str, path: str, raw: bytes) -> Reply | None:
+    def reply(self, method: str, path: str, raw: bytes, key: str = "") -> Reply | None:
         """Answer one request (this is where the sleeping happens); None if closed meanwhile."""
         path = path.split("?", 1)[0].rstrip("/")
         body: Any = None
@@ -374,15 +375,18 @@ class FakeOpenAI:
             return _bad_request("'messages' must be a list of messages.", "invalid_messages")
         if body.get("stream"):
             return _bad_request("This fake server does not stream; send stream=false.", "stream")
-        return self._chat(body)
+        return self._chat(body, key)
 
-    def _chat(self, body: dict[str, Any]) -> Reply | None:
+    def _chat(self, body: dict[str, Any], key: str = "") -> Reply | None:
         model = body.get("model")
         model = model if isinstance(model, str) else ""
         mode = mode_of(model)
         if mode == "mixed":
             with self._lock:
                 mode = self._rng.choice(MIXED_MODES)
+        if mode == "401":  # as careless providers do: the key, back in the error text
+            message = f"Incorrect API key provided: {key}."
+            return Reply(401, error_body(message, "invalid_request_error", "invalid_api_key"))
         if mode == "500":
             message = "The fake server had an error while processing your request."
             return Reply(500, error_body(message, "server_error", "internal_error"))
@@ -513,7 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
-        reply = self.server.fake.reply(method, self.path, raw)
+        key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+        reply = self.server.fake.reply(method, self.path, raw, key)
         if reply is None:
             self.close_connection = True
             return

@@ -11,7 +11,8 @@ waits on it.
 
 Protocol: frames of a 4-byte little-endian length and a pickle, both ways. Requests are
 `(id, request)`, a request being a dict of `kwargs` for `litellm.acompletion` (the key included:
-it crosses the pipe, never the disk), `response_schema` (auto/on/off), `schema` and `limit_s`;
+it crosses the pipe, never the disk), `response_schema` (auto/on/off), `response_format` and
+`limit_s`;
 `(id, None)` is a ping, answered once litellm is loaded. Replies are `(id, result)`, a result
 being the fields of `arena.llm.client.CallResult` with the provider's raw error text. The
 gateway ignores Ctrl-C (the playing process decides) and ends at end of input, after the calls
@@ -39,6 +40,7 @@ from typing import IO, Any
 _litellm: Any = None
 _import_lock = threading.Lock()
 CLOSE_WAIT_S = 1.0
+MAX_FRAME = 64 * 1024 * 1024
 
 
 def load_litellm() -> Any:
@@ -65,6 +67,8 @@ def _read_frame(source: IO[bytes]) -> Any:
     if len(head) < 4:
         return None
     size = int.from_bytes(head, "little")
+    if size > MAX_FRAME:
+        raise ValueError(f"a frame of {size} bytes")
     body = source.read(size)
     if len(body) < size:
         return None
@@ -102,8 +106,9 @@ class Gateway:
         threading.Thread(target=self._read_replies, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
 
-    async def call(self, request: dict[str, Any] | None) -> Any:
-        """Send one request (None: a ping) and await its result."""
+    async def call(self, request: dict[str, Any] | None, limit_s: float | None = None) -> Any:
+        """Send one request (None: a ping) and await its result, at most `limit_s` (then the
+        gateway is presumed stuck: it is stopped, and replaced on the next call)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         with self._lock:
@@ -117,29 +122,44 @@ class Gateway:
             except (BrokenPipeError, ValueError):
                 self._pending.pop(ident, None)
                 raise GatewayError("the LLM gateway process is gone") from None
-        return await future
+        try:
+            return await asyncio.wait_for(future, limit_s)
+        except TimeoutError:
+            self._proc.kill()  # its reader then fails every other call in flight
+            raise GatewayError(f"the LLM gateway gave no answer within {limit_s:.0f} s") from None
 
     def close(self) -> None:
         """End of input; a gateway still busy a moment later is stopped: its answers would
         have nobody to go to."""
+        self.end_input()
+        self.stop(time.monotonic() + CLOSE_WAIT_S)
+
+    def end_input(self) -> None:
         with self._lock, contextlib.suppress(BrokenPipeError, ValueError):
             self._stdin.close()
+
+    def stop(self, deadline: float) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=CLOSE_WAIT_S)
+            self._proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
 
     def _read_replies(self) -> None:
         stdout: IO[bytes] = self._proc.stdout  # type: ignore[assignment]
-        while (reply := _read_frame(stdout)) is not None:
-            ident, result = reply
-            with self._lock:
-                future = self._pending.pop(ident, None)
-            if future is not None:
-                _settle_from_thread(future, result, None)
+        garbled = ""
+        try:
+            while (reply := _read_frame(stdout)) is not None:
+                ident, result = reply
+                with self._lock:
+                    future = self._pending.pop(ident, None)
+                if future is not None:
+                    _settle_from_thread(future, result, None)
+        except Exception as error:  # not our frames: the gateway cannot be trusted any more
+            garbled = f"unreadable reply ({type(error).__name__}); "
+            self._proc.kill()
         code = self._proc.wait()
-        why = " / ".join(self._stderr) or f"exit code {code}"
+        why = garbled + (" / ".join(self._stderr) or f"exit code {code}")
         with self._lock:
             self.dead = GatewayError(f"the LLM gateway process ended: {why}")
             pending, self._pending = self._pending, {}
@@ -187,13 +207,27 @@ def gateway() -> Gateway:
         found = _gateways[index]
         if found is None or found.dead is not None:
             found = _gateways[index] = Gateway()
-            atexit.register(found.close)
         return found
 
 
+@atexit.register
+def close_all() -> None:
+    """End every gateway's input at once, then give them one shared second to finish."""
+    running = [g for g in _gateways if g is not None]
+    for g in running:
+        g.end_input()
+    deadline = time.monotonic() + CLOSE_WAIT_S
+    for g in running:
+        g.stop(deadline)
+
+
+WARM_UP_S = 120.0
+
+
 async def warm_up() -> None:
-    """Start every gateway and wait until each has loaded litellm (seconds, off this loop)."""
-    await asyncio.gather(*(gateway().call(None) for _ in range(GATEWAYS)))
+    """Start every gateway and wait until each has loaded litellm (seconds, off this loop).
+    Raises GatewayError, saying why, if one cannot."""
+    await asyncio.gather(*(gateway().call(None, WARM_UP_S) for _ in range(GATEWAYS)))
 
 
 # -- the gateway process ----------------------------------------------------------------------
@@ -220,15 +254,12 @@ async def call_litellm(request: dict[str, Any]) -> dict[str, Any]:
     litellm = load_litellm()
     kwargs = dict(request["kwargs"])
     model = kwargs["model"]
-    schema = request.get("schema")
-    use_schema = schema is not None and _wants_schema(
+    response_format = request.get("response_format")
+    use_schema = response_format is not None and _wants_schema(
         litellm, model, request.get("response_schema", "auto")
     )
     if use_schema:
-        kwargs["response_format"] = {
-            "type": "json_schema",
-            "json_schema": {"name": "answer", "schema": schema},
-        }
+        kwargs["response_format"] = response_format
     result: dict[str, Any] = {
         "raw": None,
         "prompt_tokens": None,
@@ -264,8 +295,9 @@ async def call_litellm(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def serve(source: IO[bytes], replies: IO[bytes]) -> None:
-    """Answer requests from `source` until its end and the end of the calls in flight."""
-    load_litellm()
+    """Answer requests from `source` until its end and the end of the calls in flight. Requests
+    are read from the start, so the playing process never blocks on a full pipe while litellm
+    loads."""
     loop = asyncio.new_event_loop()
     in_flight: set[asyncio.Task[None]] = set()
     ended = asyncio.Event()
@@ -291,8 +323,10 @@ def serve(source: IO[bytes], replies: IO[bytes]) -> None:
             if frame is None:
                 return
 
+    threading.Thread(target=read, daemon=True).start()
+    load_litellm()  # requests wait in the loop's queue meanwhile
+
     async def main() -> None:
-        threading.Thread(target=read, daemon=True).start()
         await ended.wait()
         while in_flight:
             await asyncio.gather(*in_flight, return_exceptions=True)
@@ -303,6 +337,10 @@ def serve(source: IO[bytes], replies: IO[bytes]) -> None:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    serve(sys.stdin.buffer, sys.stdout.buffer)
-    sys.stdout.flush()
+    # Replies go out on a private copy of stdout; anything printed (litellm can print) goes to
+    # stderr instead, where it cannot garble the frames.
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(sys.stdin.buffer, replies)
+    replies.flush()
     os._exit(0)  # not sys.exit: the reader thread may still be blocked on the pipe

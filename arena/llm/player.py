@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from arena.llm.answers import AnswerError, parse_decision, parse_reflection, response_schema
+from arena.llm.answers import AnswerError, parse_decision, parse_reflection, response_format
 from arena.llm.client import CallResult, LLMClient
 from arena.llm.config import ModelSettings
 from arena.llm.prompts import (
@@ -30,8 +30,10 @@ from arena.players.base import DecisionRequest
 from arena.store.db import now
 from games.base import Decision, Event
 
-# In `summary` memory, earlier hands keep only the lines of these event kinds.
-OUTCOME_KINDS = frozenset({"reveal", "shot", "eliminated", "points", "hand_end", "game_end"})
+# In `summary` memory, earlier Liar's Bar rounds keep only the lines of these event kinds, and
+# Cleanup (whose board is all in view) keeps only its last few steps.
+OUTCOME_KINDS = frozenset({"reveal", "shot", "eliminated", "points", "game_end"})
+SUMMARY_STEPS = 5
 
 
 class NoUsableAnswer(RuntimeError):
@@ -152,10 +154,10 @@ class LLMPlayer:
         messages = [{"role": "system", "content": self.system}, user_message(user)]
         schema = None
         if self.client.may_use_schema(self.settings):
-            schema = response_schema(self.game, request.kind)
+            schema = response_format(self.game, request.kind)
         reason = ""
         for attempt in range(1, self.settings.reasks + 2):
-            result = await self.client.complete(self.alias, self.settings, messages, schema)
+            result = await self.client.complete(self.settings, messages, schema)
             call = LLMCall(
                 "decision", attempt, self.settings.model, list(messages), result.schema_used, result
             )
@@ -193,6 +195,8 @@ class LLMPlayer:
         mode = self.settings.memory
         if mode == "full":
             lines = [line for _, _, line in memory.lines]
+        elif mode == "summary" and self.game == "cleanup":
+            lines = [line for hand, _, line in memory.lines if hand > memory.hand - SUMMARY_STEPS]
         elif mode == "summary":
             lines = [
                 line
@@ -220,7 +224,7 @@ class LLMPlayer:
             return
         text = reflection_message(self.game, self.seat, self.names, lines, templates=self.templates)
         messages = [{"role": "system", "content": self.system}, user_message(text)]
-        result = await self.client.complete(self.alias, self.settings, messages, None)
+        result = await self.client.complete(self.settings, messages, None)
         call = LLMCall("reflection", 1, self.settings.model, messages, False, result)
         trace.append(call)
         if result.raw is None:
