@@ -223,3 +223,21 @@ def test_an_llm_batch_whose_gateway_cannot_load_litellm_stops_cleanly(tmp_path: 
     assert len(lines) == 1 and "LLM gateway" in lines[0] and "litellm is broken here" in lines[0]
     with read_only(db) as conn:
         assert conn.execute("SELECT count(*) FROM matches").fetchone() == (0,)
+
+
+def test_litellm_printing_to_stdout_does_not_garble_the_gateway(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    """litellm can print (here: its logging payload, asked for by an environment variable);
+    the gateway's replies travel on a private descriptor, so the batch is unaffected."""
+    db = tmp_path / "print.db"
+    proc = arena_process(
+        "run", "--game", "cleanup", "--matches", "1", "--set", "max_steps=2", "--db", str(db),
+        "--seat", "llm:openai/fake", "--seat", "llm:openai/fake",
+        "--seat", "bot:harvester", "--seat", "bot:random", "--api-base", server.base_url,
+        env={"LITELLM_PRINT_STANDARD_LOGGING_PAYLOAD": "1"},
+    )  # fmt: skip
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    with read_only(db) as conn:
+        assert conn.execute("SELECT count(*), sum(valid) FROM llm_calls").fetchone() == (4, 4)
