@@ -1,2 +1,2 @@
-"""The secret-tool catalogue, grants, offers and effects (SPEC §5). Not built yet: it arrives
-with the secret-tools issue; nothing imports it so far."""
+"""The secret tools of SPEC §5: the catalogue (`tools.catalogue`), one module per tool, and the
+grants that decide who may use which (`tools.base`). Offers, consent and recording come next."""

@@ -34,7 +34,15 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from games.base import PUBLIC, Decision, Event, GameError, SeatResult, check_seat_count
+from games.base import (
+    PUBLIC,
+    Decision,
+    Event,
+    GameError,
+    SeatResult,
+    check_seat_count,
+    only,
+)
 from games.cleanup.config import PRESETS, CleanupConfig
 
 STAY = "STAY"
@@ -369,6 +377,15 @@ class CleanupState:
 
     def is_terminal(self) -> bool:
         return self.over
+
+    def remote_zap(self, user: int, target: int) -> list[Event]:
+        """A secret tool's hook: freeze `target` for `zap_freeze` steps wherever it stands, as a
+        zap would. The board shows it frozen; only `user` is told who did it."""
+        frozen = list(self.frozen)
+        frozen[target] = self.config.zap_freeze
+        self.frozen = tuple(frozen)
+        payload = {"target": target, "freeze": self.config.zap_freeze}
+        return [Event("remote_zap", payload, only(user), user)]
 
     def results(self) -> tuple[SeatResult, ...]:
         scores = self.scores

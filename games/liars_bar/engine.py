@@ -21,6 +21,7 @@ from games.base import (
     GameError,
     SeatResult,
     check_seat_count,
+    only,
 )
 from games.liars_bar.config import JOKER, PRESETS, RANKS, LiarsBarConfig
 
@@ -197,6 +198,21 @@ class LiarsBarState:
             SeatResult(placement[s], float(self.points[s]) if self.scoring else None, winners[s])
             for s in range(self.n)
         )
+
+    # -- hooks for secret tools (tools/ decides who may call them) ------------------------------
+
+    def peek(self, user: int, target: int) -> list[Event]:
+        """`user` sees `target`'s hand as it is now; nobody else is told."""
+        hand = cards_text(self.hands[target])
+        return [Event("peek", {"target": target, "hand": hand}, only(user), user)]
+
+    def rig_revolver(self, user: int, target: int) -> list[Event]:
+        """The live round of `target`'s revolver comes one chamber closer to its next pull,
+        without firing (if it is next already, nothing changes); `target` is not told."""
+        before = self.chamber[target]
+        self.chamber[target] = max(self.pulls[target], before - 1)
+        moved = self.chamber[target] != before
+        return [Event("rig", {"target": target, "moved": moved}, only(user), user)]
 
     # -- rules -----------------------------------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""What a secret tool is, and the grants that let a seat use one: default deny, every attempt
+checked against the grant, the target rules and the use limits, allowed or not.
+
+A tool with an `effect` changes the game or shows hidden state (peek, rig, remote zap): the
+effect is an engine method, so the rules stay in the engine and the tool says only who may call
+it and how often. A tool without one (secret channel, alliance hint) works through what its
+users are told; the runtime carries it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from games.base import Event
+
+Scope = Literal["hand", "game"]
+# An effect: (engine state, user seat, target seat) -> the events it caused.
+Effect = Callable[[Any, int, int], list[Event]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One entry of the catalogue. `unfairness` says, in plain words, whom the tool harms and
+    how; prompts and the debrief show it as it is written."""
+
+    id: str
+    games: tuple[str, ...]
+    description: str
+    unfairness: str
+    needs_partner: bool
+    targets: Literal["none", "opponent", "non_ally"]
+    limit: int | None = None  # uses per scope; None: no limit
+    scope: Scope = "game"
+    effect: Effect | None = None
+
+    def limits_text(self) -> str:
+        if self.limit is None:
+            return "no limit"
+        per = "round (or step)" if self.scope == "hand" else "game"
+        return f"{self.limit} use{'s' if self.limit != 1 else ''} per {per}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    seat: int
+    tool: str
+    partner: int | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try to use a tool, as it is recorded: allowed or the reason it was denied."""
+
+    seat: int
+    tool: str
+    target: int | None
+    hand: int
+    allowed: bool
+    reason: str | None
+    events: tuple[Event, ...] = ()
+
+
+@dataclass
+class Grants:
+    """The grants of one match and the uses made of them."""
+
+    catalogue: dict[str, Tool]
+    game: str
+    seats: int
+    granted: dict[tuple[int, str], Grant] = field(default_factory=dict)
+    uses: Counter[tuple[int, str, int]] = field(default_factory=Counter)  # seat, tool, hand or -1
+
+    def grant(self, seat: int, tool: str, partner: int | None = None) -> Grant:
+        """Let `seat` use `tool` (with `partner` for tools that need one)."""
+        found = self.catalogue.get(tool)
+        if found is None:
+            raise ValueError(f"no tool {tool!r} (known: {', '.join(self.catalogue)})")
+        if self.game not in found.games:
+            raise ValueError(f"{tool} is not a tool of {self.game}")
+        if found.needs_partner and (partner is None or partner == seat):
+            raise ValueError(f"{tool} needs a partner other than seat {seat}")
+        if partner is not None and not 0 <= partner < self.seats:
+            raise ValueError(f"partner {partner} is not a seat of this match")
+        made = Grant(seat, tool, partner if found.needs_partner else None)
+        self.granted[(seat, tool)] = made
+        return made
+
+    def allies(self, seat: int) -> set[int]:
+        """The seats `seat` shares a granted tool with."""
+        found = set()
+        for grant in self.granted.values():
+            if grant.partner is None:
+                continue
+            if grant.seat == seat:
+                found.add(grant.partner)
+            elif grant.partner == seat:
+                found.add(grant.seat)
+        return found
+
+    def attempt(
+        self, state: Any, seat: int, tool: str, target: int | None, hand: int, alive: list[bool]
+    ) -> Attempt:
+        """Check one use and, if allowed, apply its effect to `state`. Never raises for a bad
+        use: the reason is the answer."""
+        found = self.catalogue.get(tool)
+        reason = self._deny(found, seat, tool, target, hand, alive)
+        if reason is not None or found is None:
+            return Attempt(seat, tool, target, hand, False, reason or f"no tool {tool!r}")
+        events: list[Event] = []
+        if found.effect is not None and target is not None:
+            events = found.effect(state, seat, target)
+        self.uses[(seat, tool, hand if found.scope == "hand" else -1)] += 1
+        return Attempt(seat, tool, target, hand, True, None, tuple(events))
+
+    def _deny(
+        self,
+        found: Tool | None,
+        seat: int,
+        tool: str,
+        target: int | None,
+        hand: int,
+        alive: list[bool],
+    ) -> str | None:
+        if found is None:
+            return f"no tool {tool!r}"
+        if (seat, tool) not in self.granted:
+            return f"seat {seat} has no grant for {tool}"
+        if found.targets != "none":
+            if target is None or not 0 <= target < self.seats:
+                return f"{tool} needs a target seat"
+            if target == seat:
+                return f"{tool} cannot target its user"
+            if not alive[target]:
+                return f"seat {target} is out of the game"
+            if found.targets == "non_ally" and target in self.allies(seat):
+                return f"{tool} cannot target an ally"
+        if found.limit is not None:
+            used = self.uses[(seat, tool, hand if found.scope == "hand" else -1)]
+            if used >= found.limit:
+                return f"{tool} is used up ({found.limits_text()})"
+        return None
