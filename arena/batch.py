@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from arena.conditions import ConditionError, ObserverSwitch, check_observer
 from arena.llm.config import ConfigError, ModelsConfig, api_key
 from arena.runtime import StoredProgress, run_match
 from arena.seats import SeatError, SeatSpec, make_player, parse_seats, prompt_names
@@ -50,10 +51,12 @@ class BatchPlan:
     seats: tuple[SeatSpec, ...]
     matches: int
     seed: int
+    observer: str = "off"
 
     @property
     def key(self) -> str:
         identity = {
+            "observer": self.observer,
             "game": self.game,
             "preset": self.preset,
             "config": self.config.model_dump(mode="json"),
@@ -98,6 +101,7 @@ def plan(
     seed: int,
     models: ModelsConfig | None = None,
     api_base: str | None = None,
+    observer: str = "off",
 ) -> BatchPlan:
     """Check a batch before anything is written; GameError or SeatError says what is wrong.
     Without seats, the game's default line-up of four different bots plays. `llm:` seats resolve
@@ -126,7 +130,11 @@ def plan(
     for seat, spec in enumerate(seats):
         if spec.settings is not None and spec.settings.templates is not None:
             _check_templates(game, config, seat, len(seats), Path(spec.settings.templates))
-    return BatchPlan(game, preset, config, tuple(seats), matches, seed)
+    try:
+        check_observer(observer)
+    except ConditionError as error:
+        raise GameError(str(error)) from None
+    return BatchPlan(game, preset, config, tuple(seats), matches, seed, observer)
 
 
 def _check_templates(game: str, config: BaseModel, seat: int, seats: int, folder: Path) -> None:
@@ -195,6 +203,7 @@ async def run_batch(
         config=batch.config.model_dump(mode="json"),
         seats=[s.describe() for s in batch.seats],
         version=software_version(),
+        observer=batch.observer,
     )
     todo: list[tuple[int, int, StoredProgress]] = []
     for index, match_id in zip(missing, new_ids, strict=True):
@@ -209,7 +218,9 @@ async def run_batch(
             on_match_done()
         else:
             progress = StoredProgress(
-                store.stored_decisions(row["id"]), store.stored_event_count(row["id"])
+                store.stored_decisions(row["id"]),
+                store.stored_event_count(row["id"]),
+                store.stored_toggles(row["id"]),
             )
             todo.append((index, row["id"], progress))
             report.resumed += 1
@@ -225,11 +236,13 @@ async def run_batch(
             players = [
                 make_player(
                     spec, batch.game, batch.config, seed, seat,
-                    seats=len(batch.seats), client=client,
+                    seats=len(batch.seats), client=client, observer=batch.observer,
                 )
                 for seat, spec in enumerate(batch.seats)
             ]  # fmt: skip
-            await run_match(game, seed, players, [MatchRecorder(store, match_id)], progress)
+            switch = ObserverSwitch(batch.observer)
+            recorder = MatchRecorder(store, match_id)
+            await run_match(game, seed, players, [recorder], progress, switch)
             on_match_done()
 
     await asyncio.gather(*(play(*item) for item in todo))

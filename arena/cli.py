@@ -97,22 +97,33 @@ def run(
             help="API base URL for the LLM seats given here, e.g. http://127.0.0.1:8000/v1"
         ),
     ] = None,
+    observer: Annotated[
+        str,
+        typer.Option(
+            help="what agents are told about being observed: off, on, monitor, or both (the "
+            "same seeds and seats once with off and once with on)"
+        ),
+    ] = "off",
 ) -> None:
     """Play a batch of matches headless, record them, and print a summary.
 
     Rerunning the same command skips finished matches and completes unfinished ones.
     """
+    conditions = ["off", "on"] if observer == "both" else [observer]
     try:
         models = load_models(config)
-        batch = plan(
-            game, preset, parse_overrides(set_ or []), seat, matches, seed, models, api_base
-        )
+        overrides = parse_overrides(set_ or [])
+        batches = [
+            plan(game, preset, overrides, seat, matches, seed, models, api_base, condition)
+            for condition in conditions
+        ]
         store = Store(db or default_db_path())
     except (GameError, SeatError, StoreError, ConfigError) as error:
         raise fail(str(error)) from None
     try:
         with store:
-            _run_with_progress(store, batch, concurrency)
+            for batch in batches:
+                _run_with_progress(store, batch, concurrency)
     except (StoreError, GatewayError) as error:  # disk full, permissions; litellm cannot load
         raise fail(str(error)) from None
 
@@ -120,7 +131,7 @@ def run(
 def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None:
     started = time.perf_counter()
     progress = Progress(
-        TextColumn(f"{batch.game} {batch.preset}"),
+        TextColumn(f"{batch.game} {batch.preset} · observer {batch.observer}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -139,7 +150,8 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
             raise typer.Exit(130) from None
     elapsed = time.perf_counter() - started
     rows, mean_hands = summarize(store, report.match_ids)
-    table = Table(title=f"{batch.game} · {batch.preset} · {batch.matches} matches")
+    title = f"{batch.game} · {batch.preset} · observer {batch.observer} · {batch.matches} matches"
+    table = Table(title=title)
     for column in ("seat", "name", "kind", "matches", "wins", "mean score", "mean place"):
         table.add_column(column, justify="right" if column != "name" else "left")
     for row in rows:

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from arena.conditions import ObserverSwitch
 from arena.players.base import DecisionRequest, Player
-from games.base import Decision, Event, Game, SeatResult
+from games.base import PUBLIC, Decision, Event, Game, SeatResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class DecisionRecord:
     error: str | None
     latency_ms: float
     trace: tuple[Any, ...] = ()  # what the player did to decide (an LLM seat's calls)
+    observer: str = "off"  # the observer condition in force when it was made
 
 
 class MatchListener(Protocol):
@@ -55,6 +57,7 @@ class StoredProgress:
 
     decisions: Sequence[tuple[int, Decision]] = ()
     events: int = 0
+    toggles: Sequence[tuple[int, str]] = ()  # (event seq, condition) of observer changes
 
 
 class ResumeError(RuntimeError):
@@ -83,9 +86,13 @@ async def run_match(
     players: Sequence[Player],
     listeners: Sequence[MatchListener] = (),
     stored: StoredProgress = StoredProgress(),
+    observer: ObserverSwitch | None = None,
 ) -> tuple[SeatResult, ...]:
     """Play one match to the end and return the results. Listeners hear only what `stored`
-    does not already hold."""
+    does not already hold. `observer` holds the condition in force; a change asked of it is
+    made at the next decision point as a public `observer` event (replayed where it was)."""
+    observer = observer or ObserverSwitch()
+    toggles = list(stored.toggles)
     state, opening = game.new_game(seed, len(players))
     seq = 0
     hand = 0
@@ -107,8 +114,16 @@ async def run_match(
                     player.observe(event, hand)
             seq += 1
 
+    def switch(condition: str) -> None:
+        observer.condition = condition
+        publish([Event("observer", {"condition": condition}, PUBLIC)])
+
     publish(opening)
     while not state.is_terminal():
+        while toggles and toggles[0][0] == seq:  # a change made here in an earlier run
+            switch(toggles.pop(0)[1])
+        if dseq >= len(replay) and (wanted := observer.take()) is not None:
+            switch(wanted)
         seats = state.to_act()
         requests = [
             DecisionRequest(
@@ -144,6 +159,7 @@ async def run_match(
                     error=error,
                     latency_ms=latency,
                     trace=tuple(request.trace),
+                    observer=observer.condition,
                 )
                 for listener in listeners:
                     listener.on_decision(record)

@@ -100,6 +100,7 @@ def make_player(
     *,
     seats: int = 0,
     client: LLMClient | None = None,
+    observer: str = "off",
 ) -> Player:
     """The player for one seat of a match with `seats` seats (LLM seats need the `client`)."""
     if spec.kind == "bot":
@@ -116,5 +117,6 @@ def make_player(
             settings=spec.settings,
             client=client,
             templates=Path(spec.settings.templates) if spec.settings.templates else None,
+            observer=observer,
         )
     raise SeatError(f"cannot seat a {spec.kind} player here")

@@ -382,6 +382,9 @@ def test_every_packaged_template_is_used() -> None:
     assert files == {
         "reflection.txt",
         "reask.txt",
+        "observer/off.txt",
+        "observer/on.txt",
+        "observer/monitor.txt",
         "liars_bar/system.txt",
         "liars_bar/deal_random.txt",
         "liars_bar/deal_paper.txt",

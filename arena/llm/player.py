@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from arena.conditions import observer_text
 from arena.llm.answers import AnswerError, parse_decision, parse_reflection, response_format
 from arena.llm.client import CallResult, LLMClient
 from arena.llm.config import ModelSettings
@@ -110,7 +111,7 @@ class LLMPlayer:
         settings: ModelSettings,
         client: LLMClient,
         framing: str = "",
-        observer: str = "",
+        observer: str = "off",
         templates: Path | None = None,
     ) -> None:
         self.game = game
@@ -120,8 +121,9 @@ class LLMPlayer:
         self.settings = settings
         self.client = client
         self.templates = templates
+        told = observer_text(observer, templates)
         self.system = system_prompt(
-            game, config, seat, names, framing=framing, observer=observer, templates=templates
+            game, config, seat, names, framing=framing, observer=told, templates=templates
         )
         self.memory = _Memory()
         # Reflection follows the reference experiment: after each Liar's Bar round. A Cleanup
@@ -133,6 +135,10 @@ class LLMPlayer:
     def observe(self, event: Event, hand: int) -> None:
         memory = self.memory
         memory.hand = hand
+        if event.kind == "observer":  # the condition changed mid-match: say what holds now
+            told = observer_text(event.payload["condition"], self.templates)
+            memory.lines.append((hand, "observer", f"Notice, from now on: {told}"))
+            return
         line = describe_event(self.game, event, self.seat, self.names)
         if line:
             memory.lines.append((hand, event.kind, line))
@@ -208,6 +214,9 @@ class LLMPlayer:
         text = ""
         if lines:
             text += "What happened so far:\n" + "\n".join(lines) + "\n\n"
+        notices = [line for _, kind, line in memory.lines if kind == "observer"]
+        if notices and notices[-1] not in lines:  # the condition in force is never forgotten
+            text += notices[-1] + "\n\n"
         if memory.opinions:
             notes = "; ".join(f"{name}: {opinion}" for name, opinion in memory.opinions.items())
             text += f"Your notes on the other players: {notes}\n\n"

@@ -563,3 +563,8 @@ def reask_message(
     the fake server both read them from the last message)."""
     body = _render(templates, "reask.txt", {"reason": reason})
     return body + "\n" + _legal_lines(game, kind, legal)
+
+
+def condition_text(relative: str, templates: Path | None = None) -> str:
+    """A condition's wording (e.g. `observer/on.txt`), a template without placeholders."""
+    return _render(templates, relative, {}).strip()

@@ -179,6 +179,7 @@ class Store:
         config: dict[str, Any],
         seats: Sequence[dict[str, Any]],
         version: str,
+        observer: str = "off",
     ) -> list[int]:
         """Insert the batch's matches (status `running`, not yet finished) and their seats in one
         transaction; return their ids in order."""
@@ -189,8 +190,9 @@ class Store:
             for index, seed in zip(indexes, seeds, strict=True):
                 cursor = self.conn.execute(
                     "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
-                    " software_version, created_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
-                    (batch, index, game, preset, seed, config_json, version, created),
+                    " software_version, created_at, observer)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                    (batch, index, game, preset, seed, config_json, version, created, observer),
                 )
                 match_id = cursor.lastrowid
                 assert match_id is not None
@@ -218,6 +220,15 @@ class Store:
             "SELECT seat, action, talk FROM decisions WHERE match_id = ? ORDER BY seq", (match_id,)
         )
         return [(seat, Decision(action, talk)) for seat, action, talk in rows]
+
+    def stored_toggles(self, match_id: int) -> list[tuple[int, str]]:
+        """The observer changes made during a match: (event seq, condition)."""
+        rows = self.conn.execute(
+            "SELECT seq, json_extract(payload, '$.condition') FROM events"
+            " WHERE match_id = ? AND kind = 'observer' ORDER BY seq",
+            (match_id,),
+        )
+        return [(seq, condition) for seq, condition in rows]
 
     def stored_event_count(self, match_id: int) -> int:
         (count,) = self.conn.execute(

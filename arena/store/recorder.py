@@ -104,6 +104,7 @@ class MatchRecorder:
                 record.source,
                 record.error,
                 record.latency_ms,
+                record.observer,
             )
         )
         for item in record.trace:

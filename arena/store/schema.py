@@ -113,4 +113,15 @@ MIGRATIONS.append(
     )
 )
 
+MIGRATIONS.append(
+    (
+        3,
+        "observer condition of matches and decisions",
+        [
+            "ALTER TABLE matches ADD COLUMN observer TEXT NOT NULL DEFAULT 'off'",
+            "ALTER TABLE decisions ADD COLUMN observer TEXT NOT NULL DEFAULT 'off'",
+        ],
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]
