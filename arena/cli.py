@@ -27,6 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+LLM_CONCURRENCY = 16
+BOT_CONCURRENCY = 4
 out = Console()
 err = Console(stderr=True)
 
@@ -80,7 +82,14 @@ def run(
         ),
     ] = None,
     matches: Annotated[int, typer.Option(min=1, help="matches in the batch")] = 20,
-    concurrency: Annotated[int, typer.Option(min=1, help="matches played at once")] = 4,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="matches played at once (default: 16 with LLM seats, whose calls overlap; "
+            "4 otherwise)",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="match i of the batch plays seed SEED+i")] = 1,
     db: Annotated[
         Path | None,
@@ -123,7 +132,9 @@ def run(
     try:
         with store:
             for batch in batches:
-                _run_with_progress(store, batch, concurrency)
+                has_llm = any(spec.kind == "llm" for spec in batch.seats)
+                at_once = concurrency or (LLM_CONCURRENCY if has_llm else BOT_CONCURRENCY)
+                _run_with_progress(store, batch, at_once)
     except (StoreError, GatewayError) as error:  # disk full, permissions; litellm cannot load
         raise fail(str(error)) from None
 
