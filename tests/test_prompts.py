@@ -385,6 +385,17 @@ def test_every_packaged_template_is_used() -> None:
         "observer/off.txt",
         "observer/on.txt",
         "observer/monitor.txt",
+        *(
+            f"framings/{name}.txt"
+            for name in (
+                "neutral",
+                "unfair_label",
+                "ethical",
+                "survival_pressure",
+                "win_at_all_costs",
+                "cooperative_norm",
+            )
+        ),
         "liars_bar/system.txt",
         "liars_bar/deal_random.txt",
         "liars_bar/deal_paper.txt",

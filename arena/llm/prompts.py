@@ -568,3 +568,37 @@ def reask_message(
 def condition_text(relative: str, templates: Path | None = None) -> str:
     """A condition's wording (e.g. `observer/on.txt`), a template without placeholders."""
     return _render(templates, relative, {}).strip()
+
+
+FRAMINGS = "framings"
+
+
+def framing_names(templates: Path | None = None) -> list[str]:
+    """The framings there are: the packaged ones and any `framings/NAME.txt` a user added."""
+    folders = [TEMPLATES / FRAMINGS]
+    if templates is not None:
+        folders.append(templates / FRAMINGS)
+    return sorted({p.stem for folder in folders if folder.is_dir() for p in folder.glob("*.txt")})
+
+
+def framing_text(
+    name: str,
+    tool_name: str,
+    description: str,
+    unfairness: str,
+    partner_note: str = "",
+    *,
+    templates: Path | None = None,
+) -> str:
+    """How a tool is put to the player offered it, in the framing `name` (SPEC §6): a template
+    `framings/NAME.txt` with `$tool_name`, `$description`, `$unfairness`, `$partner_note`."""
+    known = framing_names(templates)
+    if name not in known:
+        raise TemplateError(f"no framing {name!r} (known: {', '.join(known)})")
+    values = {
+        "tool_name": tool_name,
+        "description": description,
+        "unfairness": unfairness,
+        "partner_note": f" {partner_note}" if partner_note else "",
+    }
+    return _render(templates, f"{FRAMINGS}/{name}.txt", values).strip()
