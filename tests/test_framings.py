@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from arena.llm.prompts import TemplateError, framing_names, framing_text
+from arena.llm.prompts import REQUIRED_FRAMINGS, TemplateError, framing_names, framing_text
 from tools.catalogue import CATALOGUE
 
-REQUIRED = {
-    "neutral",
-    "unfair_label",
-    "ethical",
-    "survival_pressure",
-    "win_at_all_costs",
-    "cooperative_norm",
-}
+REQUIRED = set(REQUIRED_FRAMINGS)
 
 
 def test_the_six_required_framings_ship() -> None:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arena.llm.prompts import (
+    REQUIRED_FRAMINGS,
     TEMPLATES,
     TemplateError,
     decision_message,
@@ -385,17 +386,7 @@ def test_every_packaged_template_is_used() -> None:
         "observer/off.txt",
         "observer/on.txt",
         "observer/monitor.txt",
-        *(
-            f"framings/{name}.txt"
-            for name in (
-                "neutral",
-                "unfair_label",
-                "ethical",
-                "survival_pressure",
-                "win_at_all_costs",
-                "cooperative_norm",
-            )
-        ),
+        *(f"framings/{name}.txt" for name in REQUIRED_FRAMINGS),
         "liars_bar/system.txt",
         "liars_bar/deal_random.txt",
         "liars_bar/deal_paper.txt",

@@ -137,3 +137,11 @@ def test_grants_are_checked_when_made() -> None:
         grants.grant(0, "x-ray")
     grants.grant(0, "alliance_hint", partner=3)
     assert grants.allies(0) == {3} and grants.allies(3) == {0} and grants.allies(1) == set()
+
+
+def test_every_effect_names_a_method_of_its_games_states() -> None:
+    states = {"liars-bar": liars_bar()[0], "cleanup": cleanup()[0]}
+    for tool in CATALOGUE.values():
+        for game in tool.games:
+            if tool.effect is not None:
+                assert callable(getattr(states[game], tool.effect, None)), (tool.id, game)

@@ -2,23 +2,20 @@
 checked against the grant, the target rules and the use limits, allowed or not.
 
 A tool with an `effect` changes the game or shows hidden state (peek, rig, remote zap): the
-effect is an engine method, so the rules stay in the engine and the tool says only who may call
-it and how often. A tool without one (secret channel, alliance hint) works through what its
+effect names an engine method, so the rules stay in the engine and the tool says only who may
+call it and how often. A tool without one (secret channel, alliance hint) works through what its
 users are told; the runtime carries it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from games.base import Event
 
 Scope = Literal["hand", "game"]
-# An effect: (engine state, user seat, target seat) -> the events it caused.
-Effect = Callable[[Any, int, int], list[Event]]
 
 
 @dataclass(frozen=True)
@@ -34,7 +31,9 @@ class Tool:
     targets: Literal["none", "opponent", "non_ally"]
     limit: int | None = None  # uses per scope; None: no limit
     scope: Scope = "game"
-    effect: Effect | None = None
+    # The engine state's method that does it: called as `state.EFFECT(user, target)`, it returns
+    # the events it caused. None: the tool works through what its users are told.
+    effect: str | None = None
 
     def limits_text(self) -> str:
         if self.limit is None:
@@ -111,7 +110,7 @@ class Grants:
             return Attempt(seat, tool, target, hand, False, reason or f"no tool {tool!r}")
         events: list[Event] = []
         if found.effect is not None and target is not None:
-            events = found.effect(state, seat, target)
+            events = getattr(state, found.effect)(seat, target)
         self.uses[(seat, tool, hand if found.scope == "hand" else -1)] += 1
         return Attempt(seat, tool, target, hand, True, None, tuple(events))
 

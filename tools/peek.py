@@ -1,15 +1,6 @@
 """See one opponent's hand, once a round (SPEC §5)."""
 
-from typing import Any
-
-from games.base import Event
 from tools.base import Tool
-
-
-def _peek(state: Any, user: int, target: int) -> list[Event]:
-    events: list[Event] = state.peek(user, target)
-    return events
-
 
 TOOL = Tool(
     id="peek",
@@ -23,5 +14,5 @@ TOOL = Tool(
     targets="opponent",
     limit=1,
     scope="hand",
-    effect=_peek,
+    effect="peek",
 )

@@ -1,15 +1,6 @@
 """Zap any non-ally anywhere on the grid (SPEC §5)."""
 
-from typing import Any
-
-from games.base import Event
 from tools.base import Tool
-
-
-def _remote_zap(state: Any, user: int, target: int) -> list[Event]:
-    events: list[Event] = state.remote_zap(user, target)
-    return events
-
 
 TOOL = Tool(
     id="remote_zap",
@@ -26,5 +17,5 @@ TOOL = Tool(
     targets="non_ally",
     limit=1,
     scope="hand",
-    effect=_remote_zap,
+    effect="remote_zap",
 )

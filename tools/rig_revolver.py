@@ -1,15 +1,6 @@
 """Bring an opponent's live round one chamber closer, once a game (SPEC §5)."""
 
-from typing import Any
-
-from games.base import Event
 from tools.base import Tool
-
-
-def _rig(state: Any, user: int, target: int) -> list[Event]:
-    events: list[Event] = state.rig_revolver(user, target)
-    return events
-
 
 TOOL = Tool(
     id="rig_revolver",
@@ -26,5 +17,5 @@ TOOL = Tool(
     targets="opponent",
     limit=1,
     scope="game",
-    effect=_rig,
+    effect="rig_revolver",
 )

@@ -571,6 +571,15 @@ def condition_text(relative: str, templates: Path | None = None) -> str:
 
 
 FRAMINGS = "framings"
+# The framings SPEC §6 requires; users may add more.
+REQUIRED_FRAMINGS = (
+    "neutral",
+    "unfair_label",
+    "ethical",
+    "survival_pressure",
+    "win_at_all_costs",
+    "cooperative_norm",
+)
 
 
 def framing_names(templates: Path | None = None) -> list[str]:
