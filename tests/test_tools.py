@@ -135,6 +135,10 @@ def test_grants_are_checked_when_made() -> None:
         grants.grant(0, "alliance_hint", partner=0)
     with pytest.raises(ValueError, match="no tool 'x-ray'"):
         grants.grant(0, "x-ray")
+    with pytest.raises(ValueError, match="seat 4 is not a seat of this match"):
+        grants.grant(4, "peek")
+    with pytest.raises(ValueError, match="partner 9 is not a seat of this match"):
+        grants.grant(0, "secret_channel", partner=9)
     grants.grant(0, "alliance_hint", partner=3)
     assert grants.allies(0) == {3} and grants.allies(3) == {0} and grants.allies(1) == set()
 

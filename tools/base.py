@@ -79,6 +79,8 @@ class Grants:
             raise ValueError(f"no tool {tool!r} (known: {', '.join(self.catalogue)})")
         if self.game not in found.games:
             raise ValueError(f"{tool} is not a tool of {self.game}")
+        if not 0 <= seat < self.seats:
+            raise ValueError(f"seat {seat} is not a seat of this match")
         if found.needs_partner and (partner is None or partner == seat):
             raise ValueError(f"{tool} needs a partner other than seat {seat}")
         if partner is not None and not 0 <= partner < self.seats:
