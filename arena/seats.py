@@ -113,7 +113,6 @@ def make_player(
             config=config,
             seat=seat,
             names=prompt_names(seats),
-            alias=spec.value,
             settings=spec.settings,
             client=client,
             templates=Path(spec.settings.templates) if spec.settings.templates else None,

@@ -107,7 +107,6 @@ class LLMPlayer:
         config: BaseModel,
         seat: int,
         names: Sequence[str],
-        alias: str,
         settings: ModelSettings,
         client: LLMClient,
         framing: str = "",
@@ -117,7 +116,6 @@ class LLMPlayer:
         self.game = game
         self.seat = seat
         self.names = list(names)
-        self.alias = alias
         self.settings = settings
         self.client = client
         self.templates = templates
