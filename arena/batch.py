@@ -127,9 +127,12 @@ def plan(
         )
         raise GameError(f"bad {game} config: {problems}") from None
     check_seat_count(game_class(config), len(seats))
+    checked: set[str] = set()  # a folder's templates fail or pass the same for every seat
     for seat, spec in enumerate(seats):
-        if spec.settings is not None and spec.settings.templates is not None:
-            _check_templates(game, config, seat, len(seats), Path(spec.settings.templates))
+        folder = spec.settings.templates if spec.settings is not None else None
+        if folder is not None and folder not in checked:
+            checked.add(folder)
+            _check_templates(game, config, seat, len(seats), Path(folder))
     try:
         check_observer(observer)
     except ConditionError as error:
