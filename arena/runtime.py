@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from arena.conditions import ObserverSwitch
 from arena.players.base import DecisionRequest, Player
+from arena.secrets import SecretPhase, SecretSetup
 from games.base import PUBLIC, Decision, Event, Game, SeatResult
 
 
@@ -87,10 +88,13 @@ async def run_match(
     listeners: Sequence[MatchListener] = (),
     stored: StoredProgress = StoredProgress(),
     observer: ObserverSwitch | None = None,
+    secrets: SecretSetup | None = None,
 ) -> tuple[SeatResult, ...]:
     """Play one match to the end and return the results. Listeners hear only what `stored`
     does not already hold. `observer` holds the condition in force; a change asked of it is
-    made at the next decision point as a public `observer` event (replayed where it was)."""
+    made at the next decision point as a public `observer` event (replayed where it was).
+    `secrets` (offers, standing grants, framing) adds the secret phase before each decision
+    point (see `arena.secrets`)."""
     observer = observer or ObserverSwitch()
     toggles = list(stored.toggles)
     state, opening = game.new_game(seed, len(players))
@@ -118,19 +122,11 @@ async def run_match(
         observer.condition = condition
         publish([Event("observer", {"condition": condition}, PUBLIC)])
 
-    publish(opening)
-    while not state.is_terminal():
-        while toggles and toggles[0][0] == seq:  # a change made here in an earlier run
-            switch(toggles.pop(0)[1])
-        if dseq >= len(replay) and (wanted := observer.take()) is not None:
-            switch(wanted)
-        seats = state.to_act()
-        requests = [
-            DecisionRequest(
-                s, state.decision_kind(s), state.view_for(s), state.legal_actions(s), hand
-            )
-            for s in seats
-        ]
+    async def decide(requests: list[DecisionRequest]) -> tuple[dict[int, Decision], int]:
+        """Ask (or replay) one decision from each request's seat; record them. Returns the
+        decisions by seat and the number of the first."""
+        nonlocal dseq
+        first = dseq
         if dseq < len(replay):
             decisions = _replayed(requests, replay[dseq : dseq + len(requests)], players, dseq)
         else:
@@ -164,6 +160,29 @@ async def run_match(
                 for listener in listeners:
                     listener.on_decision(record)
         dseq += len(requests)
+        return decisions, first
+
+    phase = None
+    if secrets:
+        phase = SecretPhase(game.name, secrets, players, observer, decide, publish, lambda: seq)
+    publish(opening)
+    if phase is not None:
+        phase.start()
+    while not state.is_terminal():
+        while toggles and toggles[0][0] == seq:  # a change made here in an earlier run
+            switch(toggles.pop(0)[1])
+        if dseq >= len(replay) and (wanted := observer.take()) is not None:
+            switch(wanted)
+        seats = state.to_act()
+        if phase is not None:
+            await phase.before(state, seats, hand)
+        requests = [
+            DecisionRequest(
+                s, state.decision_kind(s), state.view_for(s), state.legal_actions(s), hand
+            )
+            for s in seats
+        ]
+        decisions, _ = await decide(requests)
         publish(state.apply(decisions))
     results = state.results()
     for listener in listeners:

@@ -15,5 +15,7 @@ TOOL = Tool(
         "about each other, against players who play alone."
     ),
     needs_partner=True,
-    targets="none",
+    targets="ally",
+    use="each_turn",
+    effect="alliance_hint",
 )

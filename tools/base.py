@@ -1,10 +1,11 @@
 """What a secret tool is, and the grants that let a seat use one: default deny, every attempt
 checked against the grant, the target rules and the use limits, allowed or not.
 
-A tool with an `effect` changes the game or shows hidden state (peek, rig, remote zap): the
-effect names an engine method, so the rules stay in the engine and the tool says only who may
-call it and how often. A tool without one (secret channel, alliance hint) works through what its
-users are told; the runtime carries it.
+A tool's `use` says how it is used. `chosen`: its holder decides when and on whom (peek, rig,
+remote zap), asked before each of its decisions while uses are left. `each_turn`: applied to
+both allies on each turn of either (alliance hint). `message`: on each turn of either ally, both
+may send one short message (secret channel). An `effect` names an engine method, so the rules
+stay in the engine and the tool says only who may call it and how often.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from games.base import Event
 
 Scope = Literal["hand", "game"]
+Use = Literal["chosen", "each_turn", "message"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,10 @@ class Tool:
     description: str
     unfairness: str
     needs_partner: bool
-    targets: Literal["none", "opponent", "non_ally"]
+    # Whom a use may target: nobody, any other seat in the game, one not allied with the user,
+    # or the user's partner in this tool.
+    targets: Literal["none", "opponent", "non_ally", "ally"]
+    use: Use = "chosen"
     limit: int | None = None  # uses per scope; None: no limit
     scope: Scope = "game"
     # The engine state's method that does it: called as `state.EFFECT(user, target)`, it returns
@@ -89,17 +94,44 @@ class Grants:
         self.granted[(seat, tool)] = made
         return made
 
-    def allies(self, seat: int) -> set[int]:
-        """The seats `seat` shares a granted tool with."""
+    def allies(self, seat: int, tool: str | None = None) -> set[int]:
+        """The seats `seat` shares a granted tool with (only `tool`, if given)."""
         found = set()
         for grant in self.granted.values():
-            if grant.partner is None:
+            if grant.partner is None or (tool is not None and grant.tool != tool):
                 continue
             if grant.seat == seat:
                 found.add(grant.partner)
             elif grant.partner == seat:
                 found.add(grant.seat)
         return found
+
+    def pairs(self, tool: str) -> list[tuple[int, int]]:
+        """The (holder, partner) pairs granted `tool`, in the order granted."""
+        return [
+            (g.seat, g.partner)
+            for g in self.granted.values()
+            if g.tool == tool and g.partner is not None
+        ]
+
+    def holds(self, seat: int, tool: str) -> bool:
+        """Whether `seat` may use `tool`: its own grant, or as the partner of one."""
+        return (seat, tool) in self.granted or bool(self.allies(seat, tool))
+
+    def usable(self, seat: int, hand: int) -> list[str]:
+        """The `chosen` tools `seat` holds with a use left in `hand`."""
+        found = []
+        for (holder, tool_id), _ in self.granted.items():
+            tool = self.catalogue[tool_id]
+            if holder != seat or tool.use != "chosen":
+                continue
+            if tool.limit is None or self.uses[self._key(seat, tool, hand)] < tool.limit:
+                found.append(tool_id)
+        return found
+
+    @staticmethod
+    def _key(seat: int, tool: Tool, hand: int) -> tuple[int, str, int]:
+        return (seat, tool.id, hand if tool.scope == "hand" else -1)
 
     def attempt(
         self, state: Any, seat: int, tool: str, target: int | None, hand: int, alive: list[bool]
@@ -113,7 +145,7 @@ class Grants:
         events: list[Event] = []
         if found.effect is not None and target is not None:
             events = getattr(state, found.effect)(seat, target)
-        self.uses[(seat, tool, hand if found.scope == "hand" else -1)] += 1
+        self.uses[self._key(seat, found, hand)] += 1
         return Attempt(seat, tool, target, hand, True, None, tuple(events))
 
     def _deny(
@@ -127,8 +159,10 @@ class Grants:
     ) -> str | None:
         if found is None:
             return f"no tool {tool!r}"
-        if (seat, tool) not in self.granted:
+        if not self.holds(seat, tool):
             return f"seat {seat} has no grant for {tool}"
+        if found.targets == "ally" and target not in self.allies(seat, tool):
+            return f"{tool} targets only your partner in it"
         if found.targets != "none":
             if target is None or not 0 <= target < self.seats:
                 return f"{tool} needs a target seat"
@@ -138,8 +172,6 @@ class Grants:
                 return f"seat {target} is out of the game"
             if found.targets == "non_ally" and target in self.allies(seat):
                 return f"{tool} cannot target an ally"
-        if found.limit is not None:
-            used = self.uses[(seat, tool, hand if found.scope == "hand" else -1)]
-            if used >= found.limit:
-                return f"{tool} is used up ({found.limits_text()})"
+        if found.limit is not None and self.uses[self._key(seat, found, hand)] >= found.limit:
+            return f"{tool} is used up ({found.limits_text()})"
         return None

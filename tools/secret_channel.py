@@ -14,5 +14,6 @@ TOOL = Tool(
         "challenge, who to spare, where to go), and they cannot hear it or answer it."
     ),
     needs_partner=True,
-    targets="none",
+    targets="ally",
+    use="message",
 )

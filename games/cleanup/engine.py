@@ -387,6 +387,26 @@ class CleanupState:
         payload = {"target": target, "freeze": self.config.zap_freeze}
         return [Event("remote_zap", payload, only(user), user)]
 
+    def alliance_hint(self, user: int, ally: int) -> list[Event]:
+        """Coaching for `user` as `ally`'s ally, and the ally's situation: never zap the ally,
+        split the cleaning, slow the leader (the non-ally with the most apples)."""
+        others = [s for s in self._seats if s not in (user, ally)]
+        leader = max(others, key=lambda s: (self.scores[s], -s)) if others else None
+        payload = {
+            "ally": ally,
+            "ally_position": list(self._coords_of(self.pos[ally])),
+            "ally_frozen": self.frozen[ally],
+            "ally_score": self.scores[ally],
+            "leader": leader,
+            "advice": ["spare_ally", "share_cleaning", "slow_leader"],
+        }
+        return [Event("hint", payload, only(user))]
+
+    @property
+    def alive(self) -> tuple[bool, ...]:
+        """Nobody leaves a Cleanup game."""
+        return (True,) * self.n
+
     def results(self) -> tuple[SeatResult, ...]:
         scores = self.scores
         # Ties share the better place: placement is 1 + the number of strictly better seats.

@@ -214,6 +214,27 @@ class LiarsBarState:
         moved = self.chamber[target] != before
         return [Event("rig", {"target": target, "moved": moved}, only(user), user)]
 
+    def alliance_hint(self, user: int, ally: int) -> list[Event]:
+        """Coaching for `user` as `ally`'s ally, and the ally's situation including its hand:
+        never challenge the ally, press the leader (most points under paper scoring, else the
+        fewest trigger pulls among the living non-allies)."""
+        others = [s for s in range(self.n) if self.alive[s] and s not in (user, ally)]
+        leader = None
+        if others:
+            if self.scoring:
+                leader = max(others, key=lambda s: (self.points[s], -s))
+            else:
+                leader = min(others, key=lambda s: (self.pulls[s], s))
+        payload = {
+            "ally": ally,
+            "ally_hand": cards_text(self.hands[ally]),
+            "ally_pulls": self.pulls[ally],
+            "ally_alive": self.alive[ally],
+            "leader": leader,
+            "advice": ["spare_ally", "press_leader"] if leader is not None else ["spare_ally"],
+        }
+        return [Event("hint", payload, only(user))]
+
     # -- rules -----------------------------------------------------------------------------
 
     def start(self) -> list[Event]:
