@@ -33,6 +33,7 @@ from games.liars_bar.config import PRESETS as LIARS_BAR_PRESETS
 from games.liars_bar.config import LiarsBarConfig
 from games.liars_bar.engine import RESPONSES, LiarsBar, LiarsBarState
 from tests.test_liars_bar_properties import Table, outside_audience_changed, play, tables
+from tools.offers import SECRET_KINDS
 
 NAMES = ["Ana", "Bob", "counter", "gpt"]
 LEGAL_LINE = re.compile(r'^Legal values for "(\w+)": (\[.*\])$')
@@ -122,13 +123,11 @@ def test_the_cleanup_system_prompt_carries_the_configs_numbers(preset: str) -> N
     assert "at steps 0, 3, 6, 9, …" in other and "2 river tiles are polluted" in other
 
 
-def test_framing_and_observer_fill_their_slots_and_leave_no_gap_when_empty() -> None:
+def test_the_observer_text_fills_its_slot_and_leaves_no_gap_when_empty() -> None:
     config = LIARS_BAR_PRESETS["classic"]
     plain = system_prompt("liars-bar", config, 0, NAMES)
-    framed = system_prompt(
-        "liars-bar", config, 0, NAMES, framing="FRAMING TEXT", observer="OBSERVER TEXT"
-    )
-    assert framed.endswith("\n\nFRAMING TEXT\n\nOBSERVER TEXT")
+    framed = system_prompt("liars-bar", config, 0, NAMES, observer="OBSERVER TEXT")
+    assert framed.endswith("\n\nOBSERVER TEXT")
     assert framed.startswith(plain) and not plain.endswith("\n") and "\n\n\n" not in plain
     only_observer = system_prompt("cleanup", CLEANUP_PRESETS["paper"], 0, NAMES, observer="O")
     assert only_observer.endswith('"<one legal action>"}\n\nO')
@@ -396,6 +395,7 @@ def test_every_packaged_template_is_used() -> None:
         "liars_bar/decision_respond.txt",
         "cleanup/system.txt",
         "cleanup/decision_act.txt",
+        *(f"secrets/{kind}.txt" for kind in SECRET_KINDS),
     }
     for field in ("deal", "scoring"):  # one rules file per value the config allows
         allowed = get_args(LiarsBarConfig.model_fields[field].annotation)

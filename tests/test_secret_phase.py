@@ -92,7 +92,10 @@ def play(
         else Cleanup(CLEANUP_PRESETS["paper"])
     )
     listener = Listener()
-    asyncio.run(run_match(engine, seed, players, [listener], stored, ObserverSwitch("off"), setup))
+    progress = stored or StoredProgress()
+    asyncio.run(
+        run_match(engine, seed, players, [listener], progress, ObserverSwitch("off"), setup)
+    )
     return listener
 
 

@@ -1,10 +1,13 @@
 """What an LLM seat may answer, and how an answer becomes a decision.
 
 Each decision kind has a pydantic model whose first field is a short `reason`, so a model states
-why before it chooses. `extract_json` finds the one JSON object in a free-text reply,
-`parse_decision` validates it and maps it to the engine's action code; anything unusable raises
-`AnswerError` with a message written to be shown to the model when it is asked again. Nothing is
-ever guessed from prose: "I challenge!" without a JSON object is an error, not a challenge.
+why before it chooses (a secret message has only its text). The secret phase's kinds (`offer`,
+`invite`, `message`, `tool`, see `tools.offers`) are the same in both games and name players by
+their prompt names. `extract_json` finds the one JSON object in a free-text reply,
+`parse_decision` (`parse_secret` for the secret kinds) validates it and maps it to the action
+code; anything unusable raises `AnswerError` with a message written to be shown to the model when
+it is asked again. Nothing is ever guessed from prose: "I challenge!" without a JSON object is an
+error, not a challenge.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from games.base import Decision
 from games.liars_bar.engine import LETTERS, PLAY, cards_text
+from tools.offers import ACCEPT, NONE, REFUSE, SECRET_KINDS, SEND, read_answer, read_tool
 
 LIARS_BAR = "liars-bar"
 CLEANUP = "cleanup"
@@ -124,13 +128,75 @@ class Reflection(Answer):
     )
 
 
+class OfferAnswer(Answer):
+    """The answer to an offer of a secret tool: accept or refuse, and for a partner tool the
+    partner named."""
+
+    reason: str = Field(description="one short sentence: why you accept or refuse")
+    answer: Literal["accept", "refuse"] = Field(description='"accept" or "refuse" the offer')
+    partner: str | None = Field(
+        None,
+        description="when you accept a tool that needs a partner: the name of the player you "
+        "choose; null otherwise",
+    )
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return _lowered(value)
+
+
+class InviteAnswer(Answer):
+    """The answer of a player invited to share a secret tool."""
+
+    reason: str = Field(description="one short sentence: why you accept or refuse")
+    answer: Literal["accept", "refuse"] = Field(description='"accept" or "refuse" the invitation')
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return _lowered(value)
+
+
+class MessageAnswer(Answer):
+    """A message over the secret channel; empty (or left out) sends nothing."""
+
+    message: str = Field("", description="your message to your partner; empty to send nothing")
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _no_message(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class ToolAnswer(Answer):
+    """Whether to use a secret tool now, and on whom."""
+
+    reason: str = Field(description="one short sentence: why you use a tool or not")
+    use: str = Field(description='"none", or the id of the tool you use now')
+    target: str | None = Field(
+        None, description="the name of the player you use the tool on; null when you use none"
+    )
+
+
+def _lowered(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 _DECISIONS: dict[tuple[str, str], type[Answer]] = {
     (LIARS_BAR, "play"): LiarsBarPlay,
     (LIARS_BAR, "respond"): LiarsBarRespond,
     (CLEANUP, "act"): CleanupAct,
 }
+_SECRETS: dict[str, type[Answer]] = {
+    "offer": OfferAnswer,
+    "invite": InviteAnswer,
+    "message": MessageAnswer,
+    "tool": ToolAnswer,
+}
+assert tuple(_SECRETS) == SECRET_KINDS
 # The field holding the choice, per decision model; the prompt lists its legal values.
-_CHOICE: dict[type[Answer], str] = {
+_CHOICE: dict[type[BaseModel], str] = {
     LiarsBarPlay: "cards",
     LiarsBarRespond: "call",
     CleanupAct: "action",
@@ -138,24 +204,29 @@ _CHOICE: dict[type[Answer], str] = {
 
 
 def answer_model(game: str, kind: str) -> type[BaseModel]:
-    """The answer model of a decision kind (the engine's `decision_kind`) or `reflection`."""
+    """The answer model of a decision kind (the engine's `decision_kind`, a secret kind) or
+    `reflection`."""
     if kind == REFLECTION and game in (LIARS_BAR, CLEANUP):
         return Reflection
+    if kind in _SECRETS and game in (LIARS_BAR, CLEANUP):
+        return _SECRETS[kind]
     try:
         return _DECISIONS[game, kind]
     except KeyError:
         known = ", ".join(f"{g}/{k}" for g, k in _DECISIONS)
+        secret = ", ".join(f"*/{k}" for k in _SECRETS)
         raise ValueError(
-            f"no answer model for game {game!r}, kind {kind!r} (known: {known}, */reflection)"
+            f"no answer model for game {game!r}, kind {kind!r} "
+            f"(known: {known}, {secret}, */reflection)"
         ) from None
 
 
 def choice_field(game: str, kind: str) -> str:
     """The name of the field that holds the choice (`cards`, `call`, `action`)."""
     model = answer_model(game, kind)
-    if model is Reflection:
-        raise ValueError("a reflection has no choice field")
-    return _CHOICE[model]  # type: ignore[index]
+    if model not in _CHOICE:
+        raise ValueError(f"a {kind} answer has no single choice field")
+    return _CHOICE[model]
 
 
 def legal_values(game: str, kind: str, legal: Sequence[str]) -> list[str]:
@@ -377,6 +448,88 @@ def parse_reflection(text: str, others: Sequence[str]) -> Reflection:
             f"use these names: {json.dumps(list(others))}"
         )
     return answer
+
+
+def parse_secret(
+    game: str, kind: str, text: str, legal: tuple[str, ...], names: Sequence[str]
+) -> tuple[Decision, BaseModel]:
+    """The decision a reply to the secret phase makes, in its action codes (`tools.offers`), and
+    the validated answer. Players are named as in the prompts (`names`, by seat). The stated
+    reason becomes the decision's talk (a message: its text). A partner named when refusing, or
+    for a tool that needs none, and a target named when using no tool, are ignored."""
+    answer = parse_answer(game, kind, text)
+    if isinstance(answer, MessageAnswer):
+        message = answer.message.strip()
+        return (Decision(SEND, message) if message else Decision(NONE)), answer
+    if isinstance(answer, InviteAnswer):
+        action = _legal_answer(answer.answer, legal)
+    elif isinstance(answer, OfferAnswer):
+        action = _offer_action(answer, legal, names)
+    elif isinstance(answer, ToolAnswer):
+        action = _tool_action(answer, legal, names)
+    else:
+        raise ValueError(f"{kind} answers are not secret decisions")
+    return Decision(action, answer.reason.strip()), answer
+
+
+def _legal_answer(answer: str, legal: tuple[str, ...]) -> str:
+    if answer not in legal:  # pragma: no cover - accept and refuse are always legal
+        raise ValueError(f"{answer!r} is not among the legal answers {legal}")
+    return answer
+
+
+def _offer_action(answer: OfferAnswer, legal: tuple[str, ...], names: Sequence[str]) -> str:
+    if answer.answer == REFUSE:
+        return _legal_answer(REFUSE, legal)
+    candidates = [seat for code in legal for said, seat in [read_answer(code)] if said == ACCEPT]
+    partners = [seat for seat in candidates if seat is not None]
+    if not partners:  # a tool without partner: plain accept
+        return _legal_answer(ACCEPT, legal)
+    allowed = json.dumps([names[seat] for seat in partners], ensure_ascii=False)
+    if answer.partner is None or not answer.partner.strip():
+        raise AnswerError(
+            f'"partner" is missing: this tool needs a partner, so name one when you accept; '
+            f"legal values: {allowed}"
+        )
+    seat = _seat_named(answer.partner, names)
+    if seat not in partners:
+        raise AnswerError(
+            f'"partner": {_show(answer.partner)} is not a player you may name; '
+            f"legal values: {allowed}"
+        )
+    return f"{ACCEPT}:{seat}"
+
+
+def _tool_action(answer: ToolAnswer, legal: tuple[str, ...], names: Sequence[str]) -> str:
+    targets: dict[str, list[int]] = {}
+    for code in legal:
+        picked = read_tool(code)
+        if picked is not None:
+            targets.setdefault(picked[0], []).append(picked[1])
+    use = answer.use.strip().lower()
+    if use == NONE:
+        return NONE
+    if use not in targets:
+        allowed = json.dumps([NONE, *targets])
+        raise AnswerError(
+            f'"use": {_show(answer.use)} is not a tool you can use now; legal values: {allowed}'
+        )
+    shown = json.dumps([names[seat] for seat in targets[use]], ensure_ascii=False)
+    if answer.target is None or not answer.target.strip():
+        raise AnswerError(f'"target" is missing: {use} needs a target; legal values: {shown}')
+    seat = _seat_named(answer.target, names)
+    if seat not in targets[use]:
+        raise AnswerError(
+            f'"target": {_show(answer.target)} is not a player {use} can be used on; '
+            f"legal values: {shown}"
+        )
+    return f"{use}:{seat}"
+
+
+def _seat_named(name: str, names: Sequence[str]) -> int | None:
+    """The seat of the player called `name` (spacing and case aside), or None."""
+    wanted = " ".join(name.split()).casefold()
+    return next((seat for seat, known in enumerate(names) if known.casefold() == wanted), None)
 
 
 def _play_hint(cards: str, legal_cards: Sequence[str]) -> str:

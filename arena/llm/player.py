@@ -1,4 +1,5 @@
-"""An LLM seat: asks a model for each decision through the same async interface as every player.
+"""An LLM seat: asks a model for each decision through the same async interface as every player,
+game decisions and the secret phase's offers, invitations, messages and tool choices alike.
 
 An answer that cannot be used (no JSON, wrong shape, an illegal move) is re-asked with the reason
 stated, at most `reasks` times; a provider failure is not re-asked beyond litellm's own retries.
@@ -17,7 +18,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from arena.conditions import observer_text
-from arena.llm.answers import AnswerError, parse_decision, parse_reflection, response_format
+from arena.llm.answers import (
+    AnswerError,
+    parse_decision,
+    parse_reflection,
+    parse_secret,
+    response_format,
+)
 from arena.llm.client import CallResult, LLMClient
 from arena.llm.config import ModelSettings
 from arena.llm.prompts import (
@@ -25,16 +32,21 @@ from arena.llm.prompts import (
     describe_event,
     reask_message,
     reflection_message,
+    secret_message,
     system_prompt,
 )
 from arena.players.base import DecisionRequest
 from arena.store.db import now
 from games.base import Decision, Event
+from tools.offers import SECRET_KINDS
 
 # In `summary` memory, earlier Liar's Bar rounds keep only the lines of these event kinds, and
 # Cleanup (whose board is all in view) keeps only its last few steps.
 OUTCOME_KINDS = frozenset({"reveal", "shot", "eliminated", "points", "game_end"})
 SUMMARY_STEPS = 5
+# Lines every memory mode keeps, like the observer notice: the secret tools the seat holds and
+# who its allies are stay true for the rest of the match.
+STANDING_KINDS = frozenset({"grant"})
 
 
 class NoUsableAnswer(RuntimeError):
@@ -109,7 +121,6 @@ class LLMPlayer:
         names: Sequence[str],
         settings: ModelSettings,
         client: LLMClient,
-        framing: str = "",
         observer: str = "off",
         templates: Path | None = None,
     ) -> None:
@@ -121,7 +132,7 @@ class LLMPlayer:
         self.templates = templates
         told = observer_text(observer, templates)
         self.system = system_prompt(
-            game, config, seat, names, framing=framing, observer=told, templates=templates
+            game, config, seat, names, observer=told, templates=templates
         )
         self.memory = _Memory()
         # Reflection follows the reference experiment: after each Liar's Bar round. A Cleanup
@@ -150,15 +161,17 @@ class LLMPlayer:
         self.memory.hand = request.hand
         if self.reflects and self.memory.hand > self.memory.reflected_hand + 1:
             await self._reflect(trace)
-        templates = self.templates
-        situation = decision_message(
-            self.game, request.kind, request.view, request.legal, self.names, templates=templates
-        )
+        game, kind, templates = self.game, request.kind, self.templates
+        # The secret phase's questions (offers, invitations, messages, tool uses) go the same
+        # way as game decisions, with their own prompts and answers.
+        secret = kind in SECRET_KINDS
+        ask = secret_message if secret else decision_message
+        situation = ask(game, kind, request.view, request.legal, self.names, templates=templates)
         user = self._memory_text() + situation
         messages = [{"role": "system", "content": self.system}, user_message(user)]
         schema = None
         if self.client.may_use_schema(self.settings):
-            schema = response_format(self.game, request.kind)
+            schema = response_format(game, kind)
         reason = ""
         for attempt in range(1, self.settings.reasks + 2):
             result = await self.client.complete(self.settings, messages, schema)
@@ -169,20 +182,30 @@ class LLMPlayer:
             if result.raw is None:
                 raise NoUsableAnswer(f"{result.error_class}: {result.error}")
             try:
-                decision, answer = parse_decision(
-                    self.game, request.kind, result.raw, request.legal
-                )
+                if secret:
+                    decision, answer = parse_secret(
+                        game, kind, result.raw, request.legal, self.names
+                    )
+                else:
+                    decision, answer = parse_decision(game, kind, result.raw, request.legal)
             except AnswerError as error:
                 call.invalid_reason = reason = str(error)
                 again = reask_message(
-                    self.game, request.kind, reason, request.legal, templates=self.templates
+                    game,
+                    kind,
+                    reason,
+                    request.legal,
+                    templates=templates,
+                    view=request.view,
+                    names=self.names,
                 )
                 answered = {"role": "assistant", "content": result.raw or "(empty)"}
                 messages = [*messages, answered, user_message(again)]
                 continue
             call.parsed = answer.model_dump(mode="json")
-            told = json.dumps(call.parsed, ensure_ascii=False)
-            self.memory.lines.append((self.memory.hand, "answer", f"You answered: {told}"))
+            if kind != "message":  # a message sent is remembered from its event, as it went out
+                told = json.dumps(call.parsed, ensure_ascii=False)
+                self.memory.lines.append((self.memory.hand, "answer", f"You answered: {told}"))
             return decision
         tries = self.settings.reasks + 1
         raise NoUsableAnswer(f"no usable answer in {tries} attempts; last: {reason}")
@@ -191,24 +214,33 @@ class LLMPlayer:
 
     def _memory_text(self) -> str:
         """What the seat remembers, before the decision message: the transcript of what it saw
-        and answered (by memory mode), then its notes on the others. Two messages a call, however
-        long the match: in `full` memory the transcript only grows at its end, so a provider's
-        prompt cache keeps serving its start, and the OpenAI client's per-message work stays
-        flat (bench/README.md)."""
+        and answered (by memory mode; every mode keeps the current hand, so this turn's private
+        messages and hints, and the grants of the match), then its notes on the others. Two
+        messages a call, however long the match: in `full` memory the transcript only grows at
+        its end, so a provider's prompt cache keeps serving its start, and the OpenAI client's
+        per-message work stays flat (bench/README.md)."""
         memory = self.memory
         mode = self.settings.memory
         if mode == "full":
             lines = [line for _, _, line in memory.lines]
         elif mode == "summary" and self.game == "cleanup":
-            lines = [line for hand, _, line in memory.lines if hand > memory.hand - SUMMARY_STEPS]
+            lines = [
+                line
+                for hand, kind, line in memory.lines
+                if hand > memory.hand - SUMMARY_STEPS or kind in STANDING_KINDS
+            ]
         elif mode == "summary":
             lines = [
                 line
                 for hand, kind, line in memory.lines
-                if hand == memory.hand or kind in OUTCOME_KINDS
+                if hand == memory.hand or kind in OUTCOME_KINDS or kind in STANDING_KINDS
             ]
         else:
-            lines = [line for hand, _, line in memory.lines if hand == memory.hand]
+            lines = [
+                line
+                for hand, kind, line in memory.lines
+                if hand == memory.hand or kind in STANDING_KINDS
+            ]
         text = ""
         if lines:
             text += "What happened so far:\n" + "\n".join(lines) + "\n\n"
