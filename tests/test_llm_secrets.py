@@ -5,6 +5,7 @@ against the fake OpenAI-compatible server over real HTTP; the server's script pl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import re
@@ -374,6 +375,41 @@ async def test_allies_read_each_others_messages_and_a_third_seat_never_does(memo
     assert "your ally Player 1" in prompt and "Only the two of you read it" in prompt
     assert f"At most {MESSAGE_MAX_CHARS} characters" in prompt
     assert "An empty message sends nothing" in prompt
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    game=st.sampled_from(["liars-bar", "cleanup"]),
+    seed=st.integers(0, 1000),
+    pair=st.sampled_from([(0, 1), (1, 2), (0, 3), (2, 3)]),
+)
+def test_canaries_sent_on_a_channel_reach_no_other_seats_prompt(
+    game: str, seed: int, pair: tuple[int, int]
+) -> None:
+    """Every private message carries a unique canary; no request the fake server received for
+    a seat outside the channel holds one, and both allies' prompts hold the other's."""
+    canaries: dict[str, int] = {}
+
+    def answer(seat: int, kind: str, body: dict[str, Any]) -> str | None:
+        if kind == "message":
+            text = f"CANARY-{seed}-{seat}-{len(canaries)}"
+            canaries[text] = seat
+            return reply(message=text)
+        return None
+
+    setup = SecretSetup(grants=[GrantSpec("secret_channel", *pair)])
+    match = asyncio.run(play(answer, setup, game=game, seed=seed))
+    assert canaries
+    for body in match.requests:
+        seat = seat_of(body)
+        text = json.dumps(body["messages"])
+        found = {canaries[c] for c in canaries if c in text}
+        if seat not in pair:
+            assert found == set(), f"seat {seat} was sent canaries of seats {found}"
+    for seat in pair:
+        partner = pair[1] if seat == pair[0] else pair[0]
+        later = " ".join(json.dumps(b["messages"]) for b in match.requests if seat_of(b) == seat)
+        assert any(c in later for c, sender in canaries.items() if sender == partner)
 
 
 async def test_an_empty_message_sends_nothing_and_a_long_one_is_cut() -> None:
