@@ -20,13 +20,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from arena.conditions import ConditionError, ObserverSwitch, check_observer
-from arena.llm.config import ConfigError, ModelsConfig, api_key
+from arena.llm.config import ConfigError, ModelsConfig, ModelSettings, api_key
 from arena.runtime import StoredProgress, run_match
 from arena.seats import SeatError, SeatSpec, make_player, parse_seats, prompt_names
+from arena.secrets import SecretSetup
 from arena.store.db import Store
 from arena.store.recorder import MatchRecorder
 from games.base import Decision, Game, GameError, build_config, check_seat_count
 from games.registry import GAMES
+from tools.offers import GrantSpec, OfferError, OfferSpec, offers_for, parse_grant, parse_offer
 
 DEFAULT_SEATS = {
     "liars-bar": ["bot:counter", "bot:cautious", "bot:bluffer", "bot:random"],
@@ -52,11 +54,30 @@ class BatchPlan:
     matches: int
     seed: int
     observer: str = "off"
+    framing: str | None = None  # None: no tool is offered or granted
+    offers: tuple[OfferSpec, ...] = ()
+    grants: tuple[GrantSpec, ...] = ()
+    monitor: str | None = None  # `rules`, or the model reviewing under the `monitor` condition
+    monitor_settings: ModelSettings | None = field(default=None, compare=False)
+    experiment: str | None = None  # the experiment file's name, if the batch is one of its cells
+
+    def secrets_for(self, index: int) -> SecretSetup | None:
+        """The secret tools of match `index`: its scheduled offers and the standing grants."""
+        if self.framing is None:
+            return None
+        seed = self.seed + index
+        offers = offers_for(self.offers, index, seed, len(self.seats))
+        return SecretSetup(tuple(offers), self.grants, self.framing)
 
     @property
     def key(self) -> str:
         identity = {
             "observer": self.observer,
+            "framing": self.framing,
+            "offers": [str(o) for o in self.offers],
+            "grants": [str(g) for g in self.grants],
+            "monitor": self.monitor,
+            "experiment": self.experiment,
             "game": self.game,
             "preset": self.preset,
             "config": self.config.model_dump(mode="json"),
@@ -102,10 +123,17 @@ def plan(
     models: ModelsConfig | None = None,
     api_base: str | None = None,
     observer: str = "off",
+    framing: str | None = None,
+    offers: Sequence[str] = (),
+    grants: Sequence[str] = (),
+    monitor: str | None = None,
+    experiment: str | None = None,
 ) -> BatchPlan:
     """Check a batch before anything is written; GameError or SeatError says what is wrong.
     Without seats, the game's default line-up of four different bots plays. `llm:` seats resolve
-    through `models`; `api_base` applies to each of them."""
+    through `models`; `api_base` applies to each of them. `offers` and `grants` are spec strings
+    (`tools.offers`); `framing` defaults to `neutral` when there are any. `monitor` is `rules`
+    (the default under the monitor condition) or a model alias or string."""
     if game not in GAMES:
         raise GameError(f"unknown game {game!r} (known: {', '.join(GAMES)})")
     game_class = GAMES[game]
@@ -137,7 +165,48 @@ def plan(
         check_observer(observer)
     except ConditionError as error:
         raise GameError(str(error)) from None
-    return BatchPlan(game, preset, config, tuple(seats), matches, seed, observer)
+    try:
+        offer_specs = tuple(parse_offer(text, game, len(seats)) for text in offers)
+        grant_specs = tuple(parse_grant(text, game, len(seats)) for text in grants)
+    except OfferError as error:
+        raise GameError(str(error)) from None
+    if offer_specs or grant_specs:
+        framing = _check_framing(framing or "neutral", seats)
+    elif framing is not None:
+        raise GameError(f"--framing {framing} needs a tool to frame: add --offer or --grant")
+    if monitor is None and observer == "monitor":
+        monitor = "rules"
+    monitor_settings = None
+    if monitor is not None and monitor != "rules":
+        try:
+            _, monitor_settings = (models or ModelsConfig({}, {}, "the command line")).resolve(
+                monitor, api_base
+            )
+        except ConfigError as error:
+            raise SeatError(f"--monitor {error}") from None
+        monitor = monitor_settings.model
+    return BatchPlan(
+        game, preset, config, tuple(seats), matches, seed, observer,
+        framing, offer_specs, grant_specs, monitor, monitor_settings, experiment,
+    )  # fmt: skip
+
+
+def _check_framing(framing: str, seats: Sequence[SeatSpec]) -> str:
+    """The framing must exist for every LLM seat (in its templates folder or the packaged
+    ones); bots read only its name."""
+    from arena.llm.prompts import framing_names
+
+    folders = {s.settings.templates for s in seats if s.settings is not None}
+    known = set(framing_names())
+    for folder in folders:
+        mine = framing_names(Path(folder) if folder else None)
+        if framing not in mine:
+            where = f" in {folder}" if folder else ""
+            raise GameError(f"no framing {framing!r}{where} (known: {', '.join(mine)})")
+        known |= set(mine)
+    if framing not in known:
+        raise GameError(f"no framing {framing!r} (known: {', '.join(sorted(known))})")
+    return framing
 
 
 def _check_templates(game: str, config: BaseModel, seat: int, seats: int, folder: Path) -> None:
@@ -189,12 +258,20 @@ async def run_batch(
     """Play every match of the batch not yet finished in `store`, at most `concurrency` at once."""
     report = BatchReport()
     client = None
-    if any(spec.kind == "llm" for spec in batch.seats):
+    llm_monitor = batch.monitor not in (None, "rules")
+    if llm_monitor or any(spec.kind == "llm" for spec in batch.seats):
         from arena.llm.client import LLMClient
         from arena.llm.gateway import warm_up
 
         await warm_up()  # the gateways load litellm; a gateway that cannot start stops us here
         client = LLMClient()
+    reviewer = None
+    if batch.monitor is not None:
+        from arena.monitor import matches_to_review, review_match, reviewer_for
+
+        reviewer = reviewer_for(batch.monitor, batch.monitor_settings, client)
+        for match_id, _ in matches_to_review(store, batch.key):  # finished, not yet reviewed
+            await review_match(store, match_id, reviewer)
     stored = {i: row for i, row in store.matches_of(batch.key).items() if i < batch.matches}
     missing = [i for i in range(batch.matches) if i not in stored]
     new_ids = store.create_matches(
@@ -207,6 +284,11 @@ async def run_batch(
         seats=[s.describe() for s in batch.seats],
         version=software_version(),
         observer=batch.observer,
+        framing=batch.framing,
+        offers=[str(o) for o in batch.offers],
+        grants=[str(g) for g in batch.grants],
+        monitor=batch.monitor,
+        experiment=batch.experiment,
     )
     todo: list[tuple[int, int, StoredProgress]] = []
     for index, match_id in zip(missing, new_ids, strict=True):
@@ -245,7 +327,10 @@ async def run_batch(
             ]  # fmt: skip
             switch = ObserverSwitch(batch.observer)
             recorder = MatchRecorder(store, match_id)
-            await run_match(game, seed, players, [recorder], progress, switch)
+            secrets = batch.secrets_for(index)
+            await run_match(game, seed, players, [recorder], progress, switch, secrets)
+            if reviewer is not None:
+                await review_match(store, match_id, reviewer)
             on_match_done()
 
     await asyncio.gather(*(play(*item) for item in todo))
@@ -274,3 +359,26 @@ def summarize(store: Store, match_ids: Sequence[int]) -> tuple[list[dict[str, An
         list(match_ids),
     ).fetchone()
     return seats, hands
+
+
+def offer_summary(store: Store, match_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Per tool and offered seat: offers made and how they were answered (`simulated` marks a
+    bot's answers), partners' refusals and grants."""
+    if not match_ids:
+        return []
+    marks = ",".join("?" * len(match_ids))
+    return list(
+        store.db.query(
+            f"""SELECT o.tool, o.seat, coalesce(s.model, s.persona, s.kind) AS agent,
+                       max(o.simulated) AS simulated, count(*) AS offers,
+                       sum(o.answer = 'accept') AS accepted, sum(o.answer = 'refuse') AS refused,
+                       sum(o.answer = 'unclear') AS unclear,
+                       sum(coalesce(o.partner_answer, '') IN ('refuse', 'unclear'))
+                           AS partner_refused,
+                       sum(o.granted) AS granted
+                FROM tool_offers o JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat
+                WHERE o.match_id IN ({marks})
+                GROUP BY o.tool, o.seat, agent ORDER BY o.tool, o.seat""",
+            list(match_ids),
+        )
+    )

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arena.batch import BatchPlan, plan, run_batch, summarize
+from arena.batch import BatchPlan, offer_summary, plan, run_batch, summarize
+from arena.experiment import ExperimentError, load_experiment
 from arena.llm.config import ConfigError, load_models
 from arena.llm.gateway import GatewayError
 from arena.seats import SeatError
@@ -68,7 +69,9 @@ ConfigOption = Annotated[
 
 @app.command()
 def run(
-    game: Annotated[str, typer.Option(help="liars-bar or cleanup")] = "liars-bar",
+    game: Annotated[
+        str | None, typer.Option(help="liars-bar or cleanup  [default: liars-bar]")
+    ] = None,
     preset: Annotated[
         str | None, typer.Option(help="named configuration (default: the game's first)")
     ] = None,
@@ -81,7 +84,9 @@ def run(
             "llm:openai/gpt-4o-mini). Default: four different bots"
         ),
     ] = None,
-    matches: Annotated[int, typer.Option(min=1, help="matches in the batch")] = 20,
+    matches: Annotated[
+        int | None, typer.Option(min=1, help="matches in the batch  [default: 20]")
+    ] = None,
     concurrency: Annotated[
         int | None,
         typer.Option(
@@ -90,7 +95,9 @@ def run(
             "4 otherwise)",
         ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="match i of the batch plays seed SEED+i")] = 1,
+    seed: Annotated[
+        int | None, typer.Option(help="match i of the batch plays seed SEED+i  [default: 1]")
+    ] = None,
     db: Annotated[
         Path | None,
         typer.Option(help="database file (default: $ARENA_DB, else saves/arena.db)"),
@@ -107,27 +114,96 @@ def run(
         ),
     ] = None,
     observer: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="what agents are told about being observed: off, on, monitor, or both (the "
-            "same seeds and seats once with off and once with on)"
+            "same seeds and seats once with off and once with on)  [default: off]"
         ),
-    ] = "off",
+    ] = None,
+    offer: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="offer a secret tool, TOOL:SEAT[@MATCH[.HAND]]: SEAT a number or random, MATCH "
+            "the match's index in the batch or * (every match, the default), HAND the round "
+            "(liars-bar) or step (cleanup) at whose start it is offered (default 1). Repeatable. "
+            "Tools: secret_channel, alliance_hint (both games), peek, rig_revolver (liars-bar), "
+            "remote_zap (cleanup)"
+        ),
+    ] = None,
+    grant: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a tool available from the start without asking, TOOL:SEAT[+PARTNER], e.g. "
+            "secret_channel:0+2. Repeatable"
+        ),
+    ] = None,
+    framing: Annotated[
+        str | None,
+        typer.Option(
+            help="how offered tools are described: neutral (default), unfair_label, ethical, "
+            "survival_pressure, win_at_all_costs, cooperative_norm, or a framing file of your "
+            "templates folder"
+        ),
+    ] = None,
+    monitor: Annotated[
+        str | None,
+        typer.Option(
+            help="who reviews private messages and tool uses under the monitor condition: rules "
+            "(default) or an LLM, ALIAS or MODEL"
+        ),
+    ] = None,
+    experiment: Annotated[
+        Path | None,
+        typer.Option(
+            help="an experiment file (TOML): a grid of conditions with paired seeds, run cell by "
+            "cell; see docs/experiments.md. Replaces the flags that define a batch"
+        ),
+    ] = None,
 ) -> None:
     """Play a batch of matches headless, record them, and print a summary.
 
     Rerunning the same command skips finished matches and completes unfinished ones.
     """
-    conditions = ["off", "on"] if observer == "both" else [observer]
     try:
         models = load_models(config)
-        overrides = parse_overrides(set_ or [])
-        batches = [
-            plan(game, preset, overrides, seat, matches, seed, models, api_base, condition)
-            for condition in conditions
-        ]
+        if experiment is not None:
+            given = {
+                "--game": game, "--preset": preset, "--seat": seat, "--matches": matches,
+                "--seed": seed, "--set": set_, "--observer": observer, "--offer": offer,
+                "--grant": grant, "--framing": framing, "--monitor": monitor,
+            }  # fmt: skip
+            clashing = [flag for flag, value in given.items() if value not in (None, [])]
+            if clashing:
+                raise GameError(
+                    f"{', '.join(clashing)} cannot be combined with --experiment: the file "
+                    "defines the batches"
+                )
+            loaded, batches = load_experiment(experiment, models, api_base)
+            concurrency = concurrency or loaded.concurrency
+        else:
+            condition = observer or "off"
+            conditions = ["off", "on"] if condition == "both" else [condition]
+            overrides = parse_overrides(set_ or [])
+            batches = [
+                plan(
+                    game or "liars-bar",
+                    preset,
+                    overrides,
+                    seat,
+                    matches or 20,
+                    seed or 1,
+                    models,
+                    api_base,
+                    observer=each,
+                    framing=framing,
+                    offers=offer or [],
+                    grants=grant or [],
+                    monitor=monitor,
+                )
+                for each in conditions
+            ]
         store = Store(db or default_db_path())
-    except (GameError, SeatError, StoreError, ConfigError) as error:
+    except (GameError, SeatError, StoreError, ConfigError, ExperimentError) as error:
         raise fail(str(error)) from None
     try:
         with store:
@@ -161,7 +237,11 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
             raise typer.Exit(130) from None
     elapsed = time.perf_counter() - started
     rows, mean_hands = summarize(store, report.match_ids)
-    title = f"{batch.game} · {batch.preset} · observer {batch.observer} · {batch.matches} matches"
+    framed = f" · framing {batch.framing}" if batch.framing else ""
+    title = (
+        f"{batch.game} · {batch.preset} · observer {batch.observer}{framed} · "
+        f"{batch.matches} matches"
+    )
     table = Table(title=title)
     for column in ("seat", "name", "kind", "matches", "wins", "mean score", "mean place"):
         table.add_column(column, justify="right" if column != "name" else "left")
@@ -177,6 +257,20 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
             f"{row['mean_placement']:.2f}",
         )
     out.print(table)
+    offers = offer_summary(store, report.match_ids)
+    if offers:
+        table = Table(title="offers (bots' answers are simulated behaviour)")
+        for column in ("tool", "seat", "agent", "offers", "accepted", "refused", "unclear",
+                       "partner refused", "granted"):  # fmt: skip
+            table.add_column(column, justify="left" if column in ("tool", "agent") else "right")
+        for row in offers:
+            agent = row["agent"] + (" (simulated)" if row["simulated"] else "")
+            table.add_row(
+                row["tool"], str(row["seat"]), agent,
+                *(str(row[k]) for k in ("offers", "accepted", "refused", "unclear",
+                                        "partner_refused", "granted")),
+            )  # fmt: skip
+        out.print(table)
     hands = "—" if mean_hands is None else f"{mean_hands:.1f}"
     out.print(
         f"mean hands per match: {hands} · {report.new} new, {report.resumed} resumed, "

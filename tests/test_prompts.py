@@ -382,6 +382,7 @@ def test_every_packaged_template_is_used() -> None:
     assert files == {
         "reflection.txt",
         "reask.txt",
+        "monitor.txt",
         "observer/off.txt",
         "observer/on.txt",
         "observer/monitor.txt",

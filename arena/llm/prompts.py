@@ -144,7 +144,9 @@ def _fill(template: _Template, values: Mapping[str, str]) -> str:
     return "\n".join(out)
 
 
-def _render(templates: Path | None, relative: str, values: Mapping[str, str]) -> str:
+def render(templates: Path | None, relative: str, values: Mapping[str, str]) -> str:
+    """The template `relative` (from the user's `templates` folder if it has one, else the
+    packaged one) with `values` filled in."""
     return _fill(_load(templates, relative), values)
 
 
@@ -219,15 +221,15 @@ def system_prompt(
         if not isinstance(config, LiarsBarConfig):
             raise TypeError(f"Liar's Bar needs a LiarsBarConfig, got {type(config).__name__}")
         values |= _liars_bar_rules(config, names)
-        values["deal_rules"] = _render(templates, f"{folder}/deal_{config.deal}.txt", values)
-        values["scoring_rules"] = _render(
+        values["deal_rules"] = render(templates, f"{folder}/deal_{config.deal}.txt", values)
+        values["scoring_rules"] = render(
             templates, f"{folder}/scoring_{config.scoring}.txt", values
         )
     else:
         if not isinstance(config, CleanupConfig):
             raise TypeError(f"Cleanup needs a CleanupConfig, got {type(config).__name__}")
         values |= _cleanup_rules(config, seat, names)
-    return _render(templates, f"{folder}/system.txt", values)
+    return render(templates, f"{folder}/system.txt", values)
 
 
 def _liars_bar_rules(config: LiarsBarConfig, names: Sequence[str]) -> dict[str, str]:
@@ -307,7 +309,7 @@ def decision_message(
             raise ValueError(f"Cleanup decisions are of kind 'act', not {kind!r}")
         values = _cleanup_situation(view, names)
     _check_seat(view.seat, names)
-    body = _render(templates, f"{folder}/decision_{kind}.txt", values)
+    body = render(templates, f"{folder}/decision_{kind}.txt", values)
     return body + "\n" + _legal_lines(game, kind, legal)
 
 
@@ -479,7 +481,7 @@ def secret_message(
         values |= _message_values(view, seat, names)
     elif isinstance(view, ToolView):
         values |= _tool_values(game, view, legal, names)
-    body = _render(templates, f"{SECRETS}/{kind}.txt", values)
+    body = render(templates, f"{SECRETS}/{kind}.txt", values)
     lines = secret_legal_lines(game, kind, view, legal, names)
     return body + "\n" + lines if lines else body
 
@@ -904,7 +906,7 @@ def reflection_message(
         "others": ", ".join(others),
         "you": names[seat],
     }
-    body = _render(templates, "reflection.txt", values)
+    body = render(templates, "reflection.txt", values)
     return body + f'\nKeys for "opinions": {json.dumps(others, ensure_ascii=False)}'
 
 
@@ -921,7 +923,7 @@ def reask_message(
     """After an unusable answer: say why, ask again, and repeat the legal values (the model and
     the fake server both read them from the last message). A secret kind's values are named
     from its `view` and the players' `names`."""
-    body = _render(templates, "reask.txt", {"reason": reason})
+    body = render(templates, "reask.txt", {"reason": reason})
     if kind in SECRET_KINDS:
         lines = secret_legal_lines(game, kind, view, legal, names)
     else:
@@ -931,7 +933,7 @@ def reask_message(
 
 def condition_text(relative: str, templates: Path | None = None) -> str:
     """A condition's wording (e.g. `observer/on.txt`), a template without placeholders."""
-    return _render(templates, relative, {}).strip()
+    return render(templates, relative, {}).strip()
 
 
 FRAMINGS = "framings"
@@ -974,4 +976,4 @@ def framing_text(
         "unfairness": unfairness,
         "partner_note": f" {partner_note}" if partner_note else "",
     }
-    return _render(templates, f"{FRAMINGS}/{name}.txt", values).strip()
+    return render(templates, f"{FRAMINGS}/{name}.txt", values).strip()

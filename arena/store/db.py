@@ -180,19 +180,29 @@ class Store:
         seats: Sequence[dict[str, Any]],
         version: str,
         observer: str = "off",
+        framing: str | None = None,
+        offers: Sequence[str] = (),
+        grants: Sequence[str] = (),
+        monitor: str | None = None,
+        experiment: str | None = None,
     ) -> list[int]:
         """Insert the batch's matches (status `running`, not yet finished) and their seats in one
-        transaction; return their ids in order."""
+        transaction; return their ids in order. `framing` (None: no secret tools), `offers` and
+        `grants` (spec strings, `tools.offers`), `monitor` (`rules` or a model) and `experiment`
+        are the conditions stored with each match (docs/schema.md)."""
         ids = []
         config_json = dumps(config)
+        conditions = (
+            observer, framing, dumps(list(offers)), dumps(list(grants)), monitor, experiment
+        )  # fmt: skip
         created = now()
         with self.conn:
             for index, seed in zip(indexes, seeds, strict=True):
                 cursor = self.conn.execute(
                     "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
-                    " software_version, created_at, observer)"
-                    " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                    (batch, index, game, preset, seed, config_json, version, created, observer),
+                    " software_version, created_at, observer, framing, offers, grants, monitor,"
+                    " experiment) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (batch, index, game, preset, seed, config_json, version, created, *conditions),
                 )
                 match_id = cursor.lastrowid
                 assert match_id is not None

@@ -6,6 +6,12 @@ grows large, and at the end of the match. So a crash loses at most the decision 
 match with slow players; a bot-only match loses at most its unwritten part, which the rerun
 replays identically from the seed. Payloads travel as Python values; the writer process encodes
 them as JSON (see `arena.store.writer` for why).
+
+The secret phase's tables are derived from its events here, as they are heard: a `tool_offers`
+row at each `offer` (its answers, the partner's and the grant fill it in later), a `tool_uses`
+row at each `tool_use`, a `messages` row at each private `message` and each Liar's Bar `play`
+with table talk. The runtime passes only events a previous run did not store, so each derived
+row is written exactly once however often a match is resumed.
 """
 
 from __future__ import annotations
@@ -24,6 +30,21 @@ _HAND_END_SQL = "UPDATE hands SET end_seq = ?, outcome = ? WHERE match_id = ? AN
 _SEATS_SQL = "UPDATE seats SET placement = ?, score = ?, winner = ? WHERE match_id = ? AND seat = ?"
 _MATCH_SQL = (
     "UPDATE matches SET status = 'finished', result = ?, hands = ?, finished_at = ? WHERE id = ?"
+)
+_OFFER_ANSWER_SQL = (
+    "UPDATE tool_offers SET answer = ?, partner = ?, reason = ?, decision_seq = ?, simulated = ?"
+    " WHERE match_id = ? AND offer_seq = ?"
+)
+_INVITE_ANSWER_SQL = (
+    "UPDATE tool_offers SET partner_answer = ?, partner_reason = ?, partner_decision_seq = ?,"
+    " partner_simulated = ? WHERE match_id = ? AND offer_seq = ?"
+)
+_GRANTED_SQL = "UPDATE tool_offers SET granted = ? WHERE match_id = ? AND offer_seq = ?"
+# Where each update writes in a tool_offers row (the column index of its first value).
+_ANSWER_AT, _PARTNER_ANSWER_AT, _GRANTED_AT = 7, 12, 16
+# Event kinds the recorder derives rows from (beyond events and hands): checked once per event.
+DERIVED_KINDS = frozenset(
+    {"play", "message", "tool_use", "offer", "offer_answer", "invite_answer", "grant"}
 )
 _legal_json: dict[tuple[str, ...], str] = {}
 _audience_json: dict[frozenset[int], str] = {}
@@ -63,6 +84,12 @@ class MatchRecorder:
         self.hand_ends: list[tuple[Any, ...]] = []
         # Rows of what players did to decide (e.g. LLM calls), by table: (json columns, rows)
         self.traces: dict[str, tuple[tuple[int, ...], list[tuple[Any, ...]]]] = {}
+        # tool_offers rows not yet sent, by offer seq (filled in place while unsent), and the
+        # updates of rows already sent, by statement
+        self.offers: dict[int, list[Any]] = {}
+        self.offer_updates: dict[str, list[tuple[Any, ...]]] = {}
+        self.tool_uses: list[tuple[Any, ...]] = []
+        self.messages: list[tuple[Any, ...]] = []
 
     def on_event(self, seq: int, hand: int, event: Event) -> None:
         audience = event.audience
@@ -88,6 +115,46 @@ class MatchRecorder:
                 pending[3], pending[5] = seq, event.payload
             if len(self.events) >= FLUSH_AT_ROWS:
                 self._send()
+        elif event.kind in DERIVED_KINDS:
+            self._derive(seq, hand, event)
+
+    def _derive(self, seq: int, hand: int, event: Event) -> None:
+        """The secret-phase and table-talk rows of one event (payloads: `arena.secrets`)."""
+        kind, p, match_id = event.kind, event.payload, self.match_id
+        if kind == "play":
+            talk = p.get("talk")
+            if talk:
+                self.messages.append((match_id, seq, hand, "table", event.actor, None, talk))
+        elif kind == "message":
+            self.messages.append(
+                (match_id, seq, hand, p["channel"], p["sender"], list(p["recipients"]), p["text"])
+            )
+        elif kind == "tool_use":
+            self.tool_uses.append(
+                (match_id, seq, hand, p["seat"], p["tool"], p["target"], int(p["allowed"]),
+                 p["denial"], p["decision"])
+            )  # fmt: skip
+        elif kind == "offer":
+            self.offers[seq] = [
+                match_id, seq, hand, p["tool"], p["seat"], p["framing"], p["observer"],
+                None, None, None, None, None, None, None, None, None, 0,
+            ]  # fmt: skip
+        elif kind == "offer_answer":
+            offered = (p["answer"], p["partner"], p["reason"], p["decision"], int(p["simulated"]))
+            self._update_offer(p["offer"], _ANSWER_AT, offered, _OFFER_ANSWER_SQL)
+        elif kind == "invite_answer":
+            invited = (p["answer"], p["reason"], p["decision"], int(p["simulated"]))
+            self._update_offer(p["offer"], _PARTNER_ANSWER_AT, invited, _INVITE_ANSWER_SQL)
+        elif kind == "grant" and p["offer"] is not None:  # a standing grant answers no offer
+            self._update_offer(p["offer"], _GRANTED_AT, (1,), _GRANTED_SQL)
+
+    def _update_offer(self, offer: int, at: int, values: tuple[Any, ...], sql: str) -> None:
+        """Fill in the offer's row if it is still unsent, else send an UPDATE after it."""
+        row = self.offers.get(offer)
+        if row is not None:
+            row[at : at + len(values)] = values
+        else:
+            self.offer_updates.setdefault(sql, []).append((*values, self.match_id, offer))
 
     def on_decision(self, record: DecisionRecord) -> None:
         self.decisions.append(
@@ -126,6 +193,12 @@ class MatchRecorder:
             ops.append(("many", _HAND_END_SQL, self.hand_ends))
         for table, (json_columns, rows) in self.traces.items():
             ops.append(("rows", table, rows, json_columns))
+        if self.offers or self.offer_updates or self.tool_uses or self.messages:
+            ops.append(("rows", "tool_offers", [tuple(row) for row in self.offers.values()], ()))
+            ops.extend(("many", sql, params) for sql, params in self.offer_updates.items())
+            ops.append(("rows", "tool_uses", self.tool_uses, ()))
+            ops.append(("rows", "messages", self.messages, (5,)))
+            self.offers, self.offer_updates, self.tool_uses, self.messages = {}, {}, [], []
         sent = self.store.writer.send([*ops, *finish], durable=durable)
         self.events, self.decisions, self.hands, self.hand_ends = [], [], {}, []
         self.traces = {}
