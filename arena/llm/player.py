@@ -131,9 +131,7 @@ class LLMPlayer:
         self.client = client
         self.templates = templates
         told = observer_text(observer, templates)
-        self.system = system_prompt(
-            game, config, seat, names, observer=told, templates=templates
-        )
+        self.system = system_prompt(game, config, seat, names, observer=told, templates=templates)
         self.memory = _Memory()
         # Reflection follows the reference experiment: after each Liar's Bar round. A Cleanup
         # "hand" is one step, too short to reflect on.
