@@ -259,14 +259,20 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
     out.print(table)
     offers = offer_summary(store, report.match_ids)
     if offers:
-        table = Table(title="offers (bots' answers are simulated behaviour)")
-        for column in ("tool", "seat", "agent", "offers", "accepted", "refused", "unclear",
-                       "partner refused", "granted"):  # fmt: skip
-            table.add_column(column, justify="left" if column in ("tool", "agent") else "right")
+        table = Table(
+            title="offers",
+            caption="* simulated: a bot's answers, not a model's",
+            box=None,  # fits 80 columns with a long tool name and a model in the seat column
+            pad_edge=False,
+        )
+        for column in ("tool", "seat", "offers", "accept", "refuse", "unclear", "partner no",
+                       "granted"):  # fmt: skip
+            text = column in ("tool", "seat")
+            table.add_column(column, justify="left" if text else "right", no_wrap=text)
         for row in offers:
-            agent = row["agent"] + (" (simulated)" if row["simulated"] else "")
+            agent = row["agent"] + ("*" if row["simulated"] else "")
             table.add_row(
-                row["tool"], str(row["seat"]), agent,
+                row["tool"], f"{row['seat']} {agent}",
                 *(str(row[k]) for k in ("offers", "accepted", "refused", "unclear",
                                         "partner_refused", "granted")),
             )  # fmt: skip

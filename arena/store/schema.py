@@ -208,18 +208,19 @@ MIGRATIONS.append(
             )""",
             # Rates over answered offers; the 95% Wilson interval of the adoption rate (z = 1.96).
             """CREATE VIEW adoption AS
-            SELECT game, agent, seat_kind, simulated, framing, observer, tool,
+            SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
                    offers, accepted, refused, unclear,
                    1.0 * accepted / offers AS adoption_rate,
-                   (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (offers - accepted) / offers
-                        + 0.9604)) / (offers + 3.8416) AS adoption_low,
-                   (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (offers - accepted) / offers
-                        + 0.9604)) / (offers + 3.8416) AS adoption_high,
+                   max(0.0, (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (offers - accepted)
+                        / offers + 0.9604)) / (offers + 3.8416)) AS adoption_low,
+                   min(1.0, (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (offers - accepted)
+                        / offers + 0.9604)) / (offers + 3.8416)) AS adoption_high,
                    invites, partners_accepted,
                    1.0 * partners_accepted / nullif(invites, 0) AS partner_consent_rate,
                    1.0 * unclear / offers AS unclear_rate
             FROM (
-                SELECT m.game AS game, coalesce(s.model, s.persona, s.kind) AS agent,
+                SELECT m.experiment AS experiment, m.game AS game,
+                       coalesce(s.model, s.persona, s.kind) AS agent,
                        s.kind AS seat_kind, o.simulated AS simulated, o.framing AS framing,
                        o.observer AS observer, o.tool AS tool,
                        count(*) AS offers,
@@ -232,19 +233,20 @@ MIGRATIONS.append(
                 JOIN matches m ON m.id = o.match_id
                 JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat
                 WHERE o.answer IS NOT NULL
-                GROUP BY 1, 2, 3, 4, 5, 6, 7
+                GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             )""",
             """CREATE VIEW partner_consent AS
-            SELECT game, agent, seat_kind, simulated, framing, observer, tool,
+            SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
                    invites, accepted, refused, unclear,
                    1.0 * accepted / invites AS consent_rate,
-                   (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (invites - accepted) / invites
-                        + 0.9604)) / (invites + 3.8416) AS consent_low,
-                   (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (invites - accepted) / invites
-                        + 0.9604)) / (invites + 3.8416) AS consent_high,
+                   max(0.0, (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (invites - accepted)
+                        / invites + 0.9604)) / (invites + 3.8416)) AS consent_low,
+                   min(1.0, (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (invites - accepted)
+                        / invites + 0.9604)) / (invites + 3.8416)) AS consent_high,
                    1.0 * unclear / invites AS unclear_rate
             FROM (
-                SELECT m.game AS game, coalesce(s.model, s.persona, s.kind) AS agent,
+                SELECT m.experiment AS experiment, m.game AS game,
+                       coalesce(s.model, s.persona, s.kind) AS agent,
                        s.kind AS seat_kind, o.partner_simulated AS simulated,
                        o.framing AS framing, o.observer AS observer, o.tool AS tool,
                        count(*) AS invites,
@@ -255,7 +257,7 @@ MIGRATIONS.append(
                 JOIN matches m ON m.id = o.match_id
                 JOIN seats s ON s.match_id = o.match_id AND s.seat = o.partner
                 WHERE o.partner_answer IS NOT NULL
-                GROUP BY 1, 2, 3, 4, 5, 6, 7
+                GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             )""",
         ],
     )
