@@ -1,4 +1,5 @@
-"""Cleanup bot personas: `harvester`, `cleaner` and `zapper`.
+"""Cleanup bot personas: `harvester`, `cleaner` and `zapper`; and how any Cleanup bot plays the
+secret side (`CLEANUP_SECRET_PLAY`: partner, plan, remote zap, never zapping an ally).
 
 All three walk the same way: to the nearest target tile by Manhattan distance, one step along a
 row or a column that shortens the distance, with ties (between targets, and between a vertical
@@ -11,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 
-from arena.players.personas import Persona, legal_or_fallback
+from arena.players.personas import Knowledge, Persona, SecretPlay, legal_or_fallback
 from games.base import Decision
 from games.cleanup.config import CleanupConfig
 from games.cleanup.engine import (
@@ -28,6 +29,7 @@ from games.cleanup.engine import (
     ZAP_UP,
     CleanupView,
 )
+from tools.offers import NONE
 
 _ZAP_DELTAS: tuple[tuple[str, tuple[int, int]], ...] = (
     (ZAP_UP, DELTAS[UP]),
@@ -165,3 +167,112 @@ CLEANUP_PERSONAS: dict[str, Persona] = {
         ),
     )
 }
+
+
+# -- the secret side: partner, plan, remote zap, and play as an ally ----------------------------
+
+
+def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+
+def choose_partner(view: CleanupView, candidates: tuple[int, ...]) -> tuple[int, str]:
+    """The nearest agent (Manhattan distance; ties to the first clockwise): the one best placed
+    to zap this bot, and the one it can share a stretch of river and orchard with."""
+    here = view.positions[view.seat]
+    n = len(view.positions)
+    order = {s: (s - view.seat) % n for s in candidates}
+    seat = min(candidates, key=lambda s: (_distance(here, view.positions[s]), order[s]))
+    far = _distance(here, view.positions[seat])
+    return seat, f"the nearest agent ({far} tiles away), best placed to zap me"
+
+
+def slow_target(view: CleanupView, allies: frozenset[int]) -> int | None:
+    """The non-ally with the most apples (ties to the lower seat), as the engine's alliance hint
+    names the leader."""
+    others = [s for s in range(len(view.scores)) if s != view.seat and s not in allies]
+    if not others:
+        return None
+    return max(others, key=lambda s: (view.scores[s], -s))
+
+
+def plan_message(view: CleanupView, allies: frozenset[int]) -> str:
+    """`I won't zap you. Let's slow Player 3.` (the non-ally with the most apples)."""
+    target = slow_target(view, allies)
+    if target is None:
+        return "I won't zap you."
+    return f"I won't zap you. Let's slow Player {target}."
+
+
+def choose_tool(
+    view: CleanupView, tools: tuple[str, ...], allies: frozenset[int], legal: tuple[str, ...]
+) -> tuple[str, str]:
+    """Remote-zap the non-ally with the most apples who is not frozen (ties to the lower seat),
+    when it has at least as many apples as this bot: a rival for the win. Freezing everyone
+    every step would also stop the cleaning and the apples with it."""
+    if "remote_zap" in tools:
+        others = [
+            s
+            for s in range(len(view.scores))
+            if s != view.seat and s not in allies and not view.frozen[s]
+        ]
+        if others:
+            target = max(others, key=lambda s: (view.scores[s], -s))
+            action = f"remote_zap:{target}"
+            if view.scores[target] >= view.scores[view.seat] and action in legal:
+                reason = (
+                    f"simulated: freeze Player {target}, the unfrozen opponent with the most "
+                    "apples, no fewer than mine"
+                )
+                return action, reason
+    return NONE, ""
+
+
+def _zap_tile(view: CleanupView, zap: str) -> tuple[int, int]:
+    row, col = view.positions[view.seat]
+    dr, dc = DELTAS[zap.removeprefix("ZAP_")]
+    return row + dr, col + dc
+
+
+def _may_hit(view: CleanupView, zap: str, allies: set[int]) -> bool:
+    """Whether `zap` could freeze an ally: moves come before zaps in a step, so an ally that is
+    not frozen may step onto the zapped tile; a frozen one stays where it is."""
+    tile = _zap_tile(view, zap)
+    return any(
+        _distance(tile, view.positions[ally]) <= (0 if view.frozen[ally] else 1) for ally in allies
+    )
+
+
+def play_as_ally(
+    view: CleanupView,
+    legal: tuple[str, ...],
+    decision: Decision,
+    knowledge: Knowledge,
+    rng: random.Random,
+    config: CleanupConfig,
+    params: Mapping[str, float],
+) -> Decision:
+    """The persona's `decision`, unless it is a zap that could freeze an ally (the ally on the
+    zapped tile, or able to step onto it this step). Then the bot zaps another adjacent unfrozen
+    non-ally that no ally can reach, if there is one, and otherwise harvests."""
+    allies = knowledge.allies
+    if not decision.action.startswith("ZAP_") or not _may_hit(view, decision.action, allies):
+        return decision
+    for zap, _ in _ZAP_DELTAS:
+        if zap not in legal or _may_hit(view, zap, allies):
+            continue
+        tile = _zap_tile(view, zap)
+        if any(
+            s != view.seat and pos == tile and not view.frozen[s]
+            for s, pos in enumerate(view.positions)
+        ):
+            return Decision(zap)
+    return legal_or_fallback(_harvest(view, rng), legal)
+
+
+CLEANUP_SECRET_PLAY = SecretPlay(
+    partner=choose_partner,
+    plan=plan_message,
+    tool=choose_tool,
+    adjust=play_as_ally,
+)

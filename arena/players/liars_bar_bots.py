@@ -1,4 +1,5 @@
-"""Liar's Bar bot personas: `cautious`, `bluffer` and `counter`.
+"""Liar's Bar bot personas: `cautious`, `bluffer` and `counter`; and how any Liar's Bar bot
+plays the secret side (`LIARS_BAR_SECRET_PLAY`: partner, plan, tools, play as an ally).
 
 All three judge a claim with the same estimate (`chance_claim_is_false`): the claimer's hand before
 the play is taken as a random draw from the cards this bot cannot see, and an honest claimer is
@@ -11,10 +12,15 @@ import random
 from collections.abc import Mapping
 from math import comb
 
-from arena.players.personas import Persona, legal_or_fallback
+from arena.players.personas import Knowledge, Persona, SecretPlay, legal_or_fallback, living_after
 from games.base import Decision
 from games.liars_bar.config import LiarsBarConfig
 from games.liars_bar.engine import ACCEPT, CHALLENGE, PLAY, LiarsBarView
+from tools.offers import NONE
+
+
+def _good(cards: str, target: str) -> int:
+    return cards.count(target) + cards.count("J")
 
 
 def chance_claim_is_false(view: LiarsBarView, config: LiarsBarConfig) -> float:
@@ -115,3 +121,117 @@ LIARS_BAR_PERSONAS: dict[str, Persona] = {
         ),
     )
 }
+
+
+# -- the secret side: partner, plan, tools, and play as an ally ---------------------------------
+
+
+def press_target(view: LiarsBarView, allies: frozenset[int]) -> int | None:
+    """The living non-ally to press, as the engine's alliance hint names it: the most points
+    under paper scoring, else the fewest trigger pulls (the furthest from its bullet); ties to
+    the lower seat."""
+    others = [s for s in living_after(view.alive, view.seat) if s not in allies]
+    if not others:
+        return None
+    if view.points is not None:
+        points = view.points
+        return max(others, key=lambda s: (points[s], -s))
+    return min(others, key=lambda s: (view.pulls[s], s))
+
+
+def choose_partner(view: LiarsBarView, candidates: tuple[int, ...]) -> tuple[int, str]:
+    """The next living seat clockwise: it answers this bot's claims, and an ally there never
+    calls them."""
+    for seat in living_after(view.alive, view.seat):
+        if seat in candidates:
+            return seat, "the next seat clockwise, who answers my claims"
+    return candidates[0], "the first seat I may name"
+
+
+def plan_message(view: LiarsBarView, allies: frozenset[int]) -> str:
+    """`I won't challenge you. Let's press Player 3.` (the press target, if any is left)."""
+    target = press_target(view, allies)
+    if target is None:
+        return "I won't challenge you."
+    return f"I won't challenge you. Let's press Player {target}."
+
+
+def answered_seat(view: LiarsBarView) -> int | None:
+    """The seat whose claims this bot answers: the claimer when responding, else the nearest
+    living seat before it (counter-clockwise) that still holds cards."""
+    if view.phase == "respond" and view.claim is not None:
+        return view.claim.seat
+    before = [s for s in reversed(living_after(view.alive, view.seat)) if view.cards_left[s]]
+    return before[0] if before else None
+
+
+def choose_tool(
+    view: LiarsBarView, tools: tuple[str, ...], allies: frozenset[int], legal: tuple[str, ...]
+) -> tuple[str, str]:
+    """Peek, at the first chance in a round, at the seat whose claims this bot answers (its hand
+    is what its next claim comes from); rig the revolver of the living non-ally with the fewest
+    trigger pulls at the first chance in the game. Never an ally."""
+    answered = answered_seat(view)
+    if "peek" in tools and answered is not None and answered not in allies:
+        action = f"peek:{answered}"
+        if action in legal:
+            return action, f"simulated: peek at Player {answered}, whose claims I answer"
+    if "rig_revolver" in tools:
+        others = [s for s in living_after(view.alive, view.seat) if s not in allies]
+        if others:
+            target = min(others, key=lambda s: (view.pulls[s], s))
+            action = f"rig_revolver:{target}"
+            if action in legal:
+                reason = (
+                    f"simulated: rig the revolver of Player {target}, the living opponent "
+                    "with the fewest trigger pulls"
+                )
+                return action, reason
+    return NONE, ""
+
+
+def play_as_ally(
+    view: LiarsBarView,
+    legal: tuple[str, ...],
+    decision: Decision,
+    knowledge: Knowledge,
+    rng: random.Random,
+    config: LiarsBarConfig,
+    params: Mapping[str, float],
+) -> Decision:
+    """The persona's `decision`, changed where an ally or a peek says otherwise:
+
+    - an ally's claim is always accepted;
+    - a claim played from a hand the bot peeked at is challenged exactly when that hand held
+      fewer good cards than claimed (a certain lie), and accepted otherwise (the bot's estimate
+      already assumes that a claimer with enough good cards plays them);
+    - when the seat that will answer this play is an ally, the bot plays its bad cards (up to
+      the play limit), which the ally will not call, and keeps its good ones for the others.
+    """
+    allies = knowledge.allies
+    claim = view.claim
+    if view.phase == "respond" and claim is not None:
+        if claim.seat in allies:
+            return legal_or_fallback(ACCEPT, legal)
+        seen = knowledge.played_from
+        if seen is not None and seen[0] == claim.seat:
+            lie = _good(seen[1], view.target) < claim.count
+            return legal_or_fallback(CHALLENGE if lie else ACCEPT, legal)
+        return decision
+    if view.phase == "play" and allies:
+        responder = next(
+            (s for s in living_after(view.alive, view.seat) if view.cards_left[s]), None
+        )
+        if responder in allies:
+            bad = [c for c in view.hand if c != view.target and c != "J"]
+            if bad:
+                return _play("".join(bad[: config.max_play]), legal)
+    return decision
+
+
+LIARS_BAR_SECRET_PLAY = SecretPlay(
+    partner=choose_partner,
+    plan=plan_message,
+    tool=choose_tool,
+    adjust=play_as_ally,
+)
