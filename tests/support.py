@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from arena.runtime import DecisionRecord
+from games.base import Event, SeatResult
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -37,3 +40,32 @@ def arena_process(
         text=True,
         start_new_session=new_session,
     )
+
+
+class Heard:
+    """A match listener that keeps everything it hears: events as (seq, hand, event), and the
+    decision records."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, int, Event]] = []
+        self.decisions: list[DecisionRecord] = []
+
+    def on_event(self, seq: int, hand: int, event: Event) -> None:
+        self.events.append((seq, hand, event))
+
+    def on_decision(self, record: DecisionRecord) -> None:
+        self.decisions.append(record)
+
+    async def flush(self) -> None:
+        pass
+
+    def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
+        pass
+
+    def of(self, kind: str) -> list[Event]:
+        """The events of one kind, in order."""
+        return [event for _, _, event in self.events if event.kind == kind]
+
+    def decided(self, kind: str) -> list[DecisionRecord]:
+        """The decisions of one kind, in order."""
+        return [record for record in self.decisions if record.kind == kind]

@@ -27,14 +27,15 @@ from arena.players.propensity import (
     PERSONA_RATES,
     propensity,
 )
-from arena.runtime import DecisionRecord, StoredProgress, run_match
+from arena.runtime import StoredProgress, run_match
 from arena.secrets import SecretSetup
-from games.base import Decision, Event, SeatResult
+from games.base import Decision, Event
 from games.cleanup.config import PRESETS as CLEANUP_PRESETS
 from games.cleanup.engine import ACTIONS as CLEANUP_ACTIONS
 from games.cleanup.engine import Cleanup, CleanupView
 from games.liars_bar.config import PRESETS as LIARS_BAR_PRESETS
 from games.liars_bar.engine import ACCEPT, CHALLENGE, RESPONSES, Claim, LiarsBar, LiarsBarView
+from tests.support import Heard
 from tools.offers import SECRET_KINDS, GrantSpec, ScheduledOffer, tool_legal
 
 CONFIGS: dict[str, Any] = {
@@ -45,26 +46,7 @@ CONFIGS: dict[str, Any] = {
 FRAMINGS = sorted(FRAMING_FACTORS)
 
 
-class Listener:
-    def __init__(self) -> None:
-        self.events: list[tuple[int, int, Event]] = []
-        self.decisions: list[DecisionRecord] = []
-
-    def on_event(self, seq: int, hand: int, event: Event) -> None:
-        self.events.append((seq, hand, event))
-
-    def on_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def flush(self) -> None:
-        pass
-
-    def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
-        pass
-
-    def of(self, kind: str) -> list[Event]:
-        return [event for _, _, event in self.events if event.kind == kind]
-
+class Listener(Heard):
     def game_actions(self) -> list[tuple[int, str]]:
         return [(r.seat, r.action) for r in self.decisions if r.kind not in SECRET_KINDS]
 

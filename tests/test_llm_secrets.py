@@ -10,7 +10,6 @@ import json
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
@@ -34,11 +33,12 @@ from arena.llm.prompts import (
 from arena.runtime import DecisionRecord, run_match
 from arena.seats import prompt_names
 from arena.secrets import SecretSetup
-from games.base import Audience, Decision, Event, SeatResult, only
+from games.base import Audience, Decision, Event, only
 from games.cleanup.config import PRESETS as CLEANUP_PRESETS
 from games.cleanup.engine import Cleanup
 from games.liars_bar.config import PRESETS as LIARS_BAR_PRESETS
 from games.liars_bar.engine import LiarsBar
+from tests.support import Heard
 from tools.catalogue import CATALOGUE
 from tools.offers import (
     INVITE_LEGAL,
@@ -89,31 +89,10 @@ def seat_of(body: dict[str, Any]) -> int:
     return int(str(body["model"]).removeprefix("openai/").removeprefix("seat"))
 
 
-@dataclass
-class Match:
-    events: list[Event] = field(default_factory=list)
-    seqs: list[int] = field(default_factory=list)
-    decisions: list[DecisionRecord] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def on_event(self, seq: int, hand: int, event: Event) -> None:
-        self.events.append(event)
-        self.seqs.append(seq)
-
-    def on_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def flush(self) -> None:
-        pass
-
-    def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
-        pass
-
-    def of(self, kind: str) -> list[Event]:
-        return [event for event in self.events if event.kind == kind]
-
-    def decided(self, kind: str) -> list[DecisionRecord]:
-        return [record for record in self.decisions if record.kind == kind]
+class Match(Heard):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[dict[str, Any]] = []
 
     def game_turns(self) -> list[tuple[DecisionRecord, list[Event]]]:
         """Each game decision with the events published since the game decision before it (the
@@ -123,8 +102,7 @@ class Match:
         for record in self.decisions:
             if record.kind in SECRET_KINDS:
                 continue
-            window = [e for e, s in zip(self.events, self.seqs, strict=True)
-                      if start <= s < record.event_seq]  # fmt: skip
+            window = [e for s, _, e in self.events if start <= s < record.event_seq]
             turns.append((record, window))
             start = record.event_seq
         return turns

@@ -15,37 +15,17 @@ from hypothesis import strategies as st
 
 from arena.conditions import ObserverSwitch
 from arena.players.base import DecisionRequest
-from arena.runtime import DecisionRecord, StoredProgress, run_match
+from arena.runtime import StoredProgress, run_match
 from arena.secrets import SecretSetup
-from games.base import Decision, Event, SeatResult
+from games.base import Decision, Event
 from games.cleanup.config import PRESETS as CLEANUP_PRESETS
 from games.cleanup.engine import Cleanup
 from games.liars_bar.config import PRESETS as LIARS_BAR_PRESETS
 from games.liars_bar.engine import LiarsBar
+from tests.support import Heard
 from tools.offers import GrantSpec, OfferView, ScheduledOffer, ToolView, offers_for, parse_offer
 
 Answer = Callable[[DecisionRequest], Decision | None]
-
-
-class Listener:
-    def __init__(self) -> None:
-        self.events: list[tuple[int, int, Event]] = []
-        self.decisions: list[DecisionRecord] = []
-
-    def on_event(self, seq: int, hand: int, event: Event) -> None:
-        self.events.append((seq, hand, event))
-
-    def on_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def flush(self) -> None:
-        pass
-
-    def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
-        pass
-
-    def of(self, kind: str) -> list[Event]:
-        return [event for _, _, event in self.events if event.kind == kind]
 
 
 class Player:
@@ -85,13 +65,13 @@ def play(
     game: str = "liars-bar",
     seed: int = 3,
     stored: StoredProgress | None = None,
-) -> Listener:
+) -> Heard:
     engine: Any = (
         LiarsBar(LIARS_BAR_PRESETS["classic"])
         if game == "liars-bar"
         else Cleanup(CLEANUP_PRESETS["paper"])
     )
-    listener = Listener()
+    listener = Heard()
     progress = stored or StoredProgress()
     asyncio.run(
         run_match(engine, seed, players, [listener], progress, ObserverSwitch("off"), setup)
