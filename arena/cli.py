@@ -70,7 +70,7 @@ ConfigOption = Annotated[
 @app.command()
 def run(
     game: Annotated[
-        str | None, typer.Option(help="liars-bar or cleanup  [default: liars-bar]")
+        str | None, typer.Option(help="liars-bar or cleanup (default: liars-bar)")
     ] = None,
     preset: Annotated[
         str | None, typer.Option(help="named configuration (default: the game's first)")
@@ -85,7 +85,7 @@ def run(
         ),
     ] = None,
     matches: Annotated[
-        int | None, typer.Option(min=1, help="matches in the batch  [default: 20]")
+        int | None, typer.Option(min=1, help="matches in the batch (default: 20)")
     ] = None,
     concurrency: Annotated[
         int | None,
@@ -96,7 +96,7 @@ def run(
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(help="match i of the batch plays seed SEED+i  [default: 1]")
+        int | None, typer.Option(help="match i of the batch plays seed SEED+i (default: 1)")
     ] = None,
     db: Annotated[
         Path | None,
@@ -117,7 +117,7 @@ def run(
         str | None,
         typer.Option(
             help="what agents are told about being observed: off, on, monitor, or both (the "
-            "same seeds and seats once with off and once with on)  [default: off]"
+            "same seeds and seats once with off and once with on; default off)"
         ),
     ] = None,
     offer: Annotated[

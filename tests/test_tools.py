@@ -1,5 +1,5 @@
 """The secret-tool catalogue and grants: each tool's effect, its limits, and denial without a
-grant (SPEC §5). Offers, consent and recording arrive with the rest of the secret-tools issue."""
+grant (SPEC §5); offers and consent are tested in test_secret_phase.py."""
 
 from __future__ import annotations
 
