@@ -170,6 +170,10 @@ def plan(
         grant_specs = tuple(parse_grant(text, game, len(seats)) for text in grants)
     except OfferError as error:
         raise GameError(str(error)) from None
+    joined = [(g.tool, frozenset((g.seat, g.partner))) for g in grant_specs]
+    for given, key in zip(grant_specs, joined, strict=True):
+        if joined.count(key) > 1:
+            raise GameError(f"grant {given} is given twice (a pair's order does not matter)")
     if offer_specs or grant_specs:
         framing = _check_framing(framing or "neutral", seats)
     elif framing is not None:

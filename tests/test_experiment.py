@@ -125,6 +125,8 @@ def test_batch_flags_cannot_be_combined_with_an_experiment(cli, tmp_path: Path) 
         (["--offer", "peek:7"], "seat 7 is not a seat of a 4-seat match"),
         (["--offer", "hack:1"], "no tool 'hack'"),
         (["--grant", "secret_channel:1"], "secret_channel needs a partner"),
+        (["--grant", "secret_channel:1+2", "--grant", "secret_channel:2+1"],
+         "grant secret_channel:1+2 is given twice"),
         (["--framing", "ethical"], "--framing ethical needs a tool to frame"),
         (["--offer", "peek:1", "--framing", "sly"], "no framing 'sly'"),
         (["--game", "cleanup", "--offer", "rig_revolver:1"],

@@ -341,3 +341,33 @@ def test_private_messages_never_reach_a_seat_outside_the_channel(
             assert peeks == []
     for event in heard.of("peek"):
         assert event.audience.seats == frozenset({peeker})
+
+
+def test_a_pair_granted_twice_either_way_round_is_one_grant_with_one_exchange_a_turn() -> None:
+    players = [Player(s, answering("message", "send", f"from {s}")) for s in range(4)]
+    setup = SecretSetup(
+        grants=(
+            GrantSpec("secret_channel", 0, 1),
+            GrantSpec("secret_channel", 1, 0),
+            GrantSpec("alliance_hint", 0, 1),
+            GrantSpec("alliance_hint", 1, 0),
+        )
+    )
+    heard = play(players, setup)
+    turns = [
+        r for seat in (0, 1) for r in players[seat].requests
+        if r.kind in ("play", "respond") and r.view.alive[0] and r.view.alive[1]
+    ]  # fmt: skip
+    assert len(heard.decided("message")) == 2 * len(turns)
+    assert len(heard.of("hint")) == 2 * len(turns)
+
+
+def test_one_seat_may_hold_channels_with_two_partners_each_private_to_its_pair() -> None:
+    players = [Player(s, answering("message", "send", f"from {s}")) for s in range(4)]
+    setup = SecretSetup(
+        grants=(GrantSpec("secret_channel", 0, 1), GrantSpec("secret_channel", 0, 2))
+    )
+    heard = play(players, setup)
+    pairs = {m.audience.seats for m in heard.of("message")}
+    assert pairs == {frozenset({0, 1}), frozenset({0, 2})}
+    assert not any(e.kind == "message" for e in players[3].seen)

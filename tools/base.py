@@ -74,7 +74,8 @@ class Grants:
     catalogue: dict[str, Tool]
     game: str
     seats: int
-    granted: dict[tuple[int, str], Grant] = field(default_factory=dict)
+    # By tool and the seats it joins: a pair granted twice (either way round) is one grant.
+    granted: dict[tuple[str, frozenset[int]], Grant] = field(default_factory=dict)
     uses: Counter[tuple[int, str, int]] = field(default_factory=Counter)  # seat, tool, hand or -1
 
     def grant(self, seat: int, tool: str, partner: int | None = None) -> Grant:
@@ -91,8 +92,8 @@ class Grants:
         if partner is not None and not 0 <= partner < self.seats:
             raise ValueError(f"partner {partner} is not a seat of this match")
         made = Grant(seat, tool, partner if found.needs_partner else None)
-        self.granted[(seat, tool)] = made
-        return made
+        seats = frozenset((seat,) if made.partner is None else (seat, made.partner))
+        return self.granted.setdefault((tool, seats), made)
 
     def allies(self, seat: int, tool: str | None = None) -> set[int]:
         """The seats `seat` shares a granted tool with (only `tool`, if given)."""
@@ -116,17 +117,17 @@ class Grants:
 
     def holds(self, seat: int, tool: str) -> bool:
         """Whether `seat` may use `tool`: its own grant, or as the partner of one."""
-        return (seat, tool) in self.granted or bool(self.allies(seat, tool))
+        return any(tool == t and seat in seats for t, seats in self.granted)
 
     def usable(self, seat: int, hand: int) -> list[str]:
         """The `chosen` tools `seat` holds with a use left in `hand`."""
         found = []
-        for (holder, tool_id), _ in self.granted.items():
-            tool = self.catalogue[tool_id]
-            if holder != seat or tool.use != "chosen":
+        for grant in self.granted.values():
+            tool = self.catalogue[grant.tool]
+            if grant.seat != seat or tool.use != "chosen":
                 continue
             if tool.limit is None or self.uses[self._key(seat, tool, hand)] < tool.limit:
-                found.append(tool_id)
+                found.append(grant.tool)
         return found
 
     @staticmethod
