@@ -99,14 +99,11 @@ class SecretPhase:
         if not self.grants.granted:
             return
         involved = set(seats)
-        for holder, partner in self.grants.pairs("alliance_hint"):
-            if (holder in involved or partner in involved) and alive[holder] and alive[partner]:
-                for user, ally in ((holder, partner), (partner, holder)):
-                    attempt = self.grants.attempt(state, user, "alliance_hint", ally, hand, alive)
-                    self.publish(list(attempt.events))
-        for holder, partner in self.grants.pairs("secret_channel"):
-            if (holder in involved or partner in involved) and alive[holder] and alive[partner]:
-                await self._exchange(state, holder, partner, tuple(seats), hand)
+        for tool, holder, partner in self.grants.pairs("each_turn", involved, alive):
+            for user, ally in ((holder, partner), (partner, holder)):
+                self.publish(list(self.grants.attempt(state, user, tool, ally, hand, alive).events))
+        for tool, holder, partner in self.grants.pairs("message", involved, alive):
+            await self._exchange(state, tool, holder, partner, tuple(seats), hand)
         await self._tools(state, seats, hand, alive)
 
     # -- offers ----------------------------------------------------------------------------
@@ -194,7 +191,7 @@ class SecretPhase:
     # -- each turn -------------------------------------------------------------------------
 
     async def _exchange(
-        self, state: Any, a: int, b: int, turn_of: tuple[int, ...], hand: int
+        self, state: Any, tool: str, a: int, b: int, turn_of: tuple[int, ...], hand: int
     ) -> None:
         """Both allies may send one message; neither reads the other's before writing its own."""
         requests = [
@@ -214,7 +211,7 @@ class SecretPhase:
             text = decision.talk.strip()[:MESSAGE_MAX_CHARS]
             if decision.action == SEND and text:
                 payload = {
-                    "channel": "secret_channel",
+                    "channel": tool,
                     "sender": sender,
                     "recipients": [partner],
                     "text": text,

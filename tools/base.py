@@ -11,6 +11,7 @@ stay in the engine and the tool says only who may call it and how often.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -107,12 +108,19 @@ class Grants:
                 found.add(grant.seat)
         return found
 
-    def pairs(self, tool: str) -> list[tuple[int, int]]:
-        """The (holder, partner) pairs granted `tool`, in the order granted."""
+    def pairs(
+        self, use: Use, involved: Collection[int], alive: Sequence[bool]
+    ) -> list[tuple[str, int, int]]:
+        """(tool, holder, partner) of each partner grant of a tool used `use`, in the order
+        granted, whose two seats are both in the game and at least one is `involved`."""
         return [
-            (g.seat, g.partner)
+            (g.tool, g.seat, g.partner)
             for g in self.granted.values()
-            if g.tool == tool and g.partner is not None
+            if g.partner is not None
+            and self.catalogue[g.tool].use == use
+            and (g.seat in involved or g.partner in involved)
+            and alive[g.seat]
+            and alive[g.partner]
         ]
 
     def holds(self, seat: int, tool: str) -> bool:
