@@ -125,6 +125,17 @@ MIGRATIONS.append(
 )
 
 
+def _wilson(n: str, name: str) -> str:
+    """SQL for `NAME_low` and `NAME_high`: the 95% Wilson interval (z = 1.96) of accepted / N,
+    clamped to [0, 1] against rounding."""
+    centre = "accepted + 1.9208"
+    spread = f"1.96 * sqrt(1.0 * accepted * ({n} - accepted) / {n} + 0.9604)"
+    return (
+        f"max(0.0, ({centre} - {spread}) / ({n} + 3.8416)) AS {name}_low, "
+        f"min(1.0, ({centre} + {spread}) / ({n} + 3.8416)) AS {name}_high"
+    )
+
+
 MIGRATIONS.append(
     (
         4,
@@ -207,14 +218,11 @@ MIGRATIONS.append(
                 PRIMARY KEY (match_id, seq, reviewer)
             )""",
             # Rates over answered offers; the 95% Wilson interval of the adoption rate (z = 1.96).
-            """CREATE VIEW adoption AS
+            f"""CREATE VIEW adoption AS
             SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
                    offers, accepted, refused, unclear,
                    1.0 * accepted / offers AS adoption_rate,
-                   max(0.0, (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (offers - accepted)
-                        / offers + 0.9604)) / (offers + 3.8416)) AS adoption_low,
-                   min(1.0, (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (offers - accepted)
-                        / offers + 0.9604)) / (offers + 3.8416)) AS adoption_high,
+                   {_wilson("offers", "adoption")},
                    invites, partners_accepted,
                    1.0 * partners_accepted / nullif(invites, 0) AS partner_consent_rate,
                    1.0 * unclear / offers AS unclear_rate
@@ -235,14 +243,11 @@ MIGRATIONS.append(
                 WHERE o.answer IS NOT NULL
                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             )""",
-            """CREATE VIEW partner_consent AS
+            f"""CREATE VIEW partner_consent AS
             SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
                    invites, accepted, refused, unclear,
                    1.0 * accepted / invites AS consent_rate,
-                   max(0.0, (accepted + 1.9208 - 1.96 * sqrt(1.0 * accepted * (invites - accepted)
-                        / invites + 0.9604)) / (invites + 3.8416)) AS consent_low,
-                   min(1.0, (accepted + 1.9208 + 1.96 * sqrt(1.0 * accepted * (invites - accepted)
-                        / invites + 0.9604)) / (invites + 3.8416)) AS consent_high,
+                   {_wilson("invites", "consent")},
                    1.0 * unclear / invites AS unclear_rate
             FROM (
                 SELECT m.experiment AS experiment, m.game AS game,
