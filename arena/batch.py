@@ -128,16 +128,18 @@ def plan(
     grants: Sequence[str] = (),
     monitor: str | None = None,
     experiment: str | None = None,
+    humans: bool = False,
 ) -> BatchPlan:
     """Check a batch before anything is written; GameError or SeatError says what is wrong.
     Without seats, the game's default line-up of four different bots plays. `llm:` seats resolve
     through `models`; `api_base` applies to each of them. `offers` and `grants` are spec strings
     (`tools.offers`); `framing` defaults to `neutral` when there are any. `monitor` is `rules`
-    (the default under the monitor condition) or a model alias or string."""
+    (the default under the monitor condition) or a model alias or string. `humans` allows
+    human seats (the interactive arena)."""
     if game not in GAMES:
         raise GameError(f"unknown game {game!r} (known: {', '.join(GAMES)})")
     game_class = GAMES[game]
-    seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game, models, api_base)
+    seats = parse_seats(seat_texts or DEFAULT_SEATS[game], game, models, api_base, humans)
     for spec in seats:
         if spec.settings is not None and spec.settings.api_key_env is not None:
             try:

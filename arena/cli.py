@@ -25,7 +25,6 @@ app = typer.Typer(
     name="arena",
     pretty_exceptions_show_locals=False,  # a traceback must never print a key held in a local
     help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents.",
-    no_args_is_help=True,
     add_completion=False,
 )
 LLM_CONCURRENCY = 16
@@ -34,9 +33,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-@app.callback()
-def _commands() -> None:
-    """Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents."""
+@app.callback(invoke_without_command=True)
+def _commands(ctx: typer.Context) -> None:
+    """Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. Without a
+    command: `arena play`."""
+    if ctx.invoked_subcommand is None:
+        play(db=None, config=None, pace=0.6)
 
 
 def fail(message: str) -> typer.Exit:
@@ -324,6 +326,92 @@ def models(
         out.print(f"{alias}: {text}", highlight=False, soft_wrap=True)
     if any(not text.startswith("ok") for text in results.values()):
         raise typer.Exit(1)
+
+
+DbOption = Annotated[
+    Path | None, typer.Option(help="database file (default: $ARENA_DB, else saves/arena.db)")
+]
+
+
+@app.command()
+def play(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    pace: Annotated[
+        float, typer.Option(min=0.0, help="seconds each bot or LLM move is shown before it is made")
+    ] = 0.6,
+) -> None:
+    """The arena in this terminal: the lobby, then the table (Enter starts Liar's Bar, you
+    against three bots)."""
+    from arena.tui.app import ArenaApp
+
+    path = db or default_db_path()
+    _check_db(path)
+    ArenaApp(path, config=config, pace_s=pace, suspense_s=2.5 * pace).run()
+
+
+def _check_db(path: Path) -> None:
+    """Refuse a database the arena cannot use before any screen opens."""
+    try:
+        Store(path).close()
+    except StoreError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def replay(
+    match: Annotated[
+        int, typer.Argument(help="the match id (`arena sql` or the debrief shows it)")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Step through a saved match, in the observer's view."""
+    import sqlite3
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise fail(f"no database at {path}")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute("SELECT id FROM matches WHERE id = ?", (match,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        raise fail(f"cannot read {path}: {error}") from None
+    if found is None:
+        raise fail(f"{path} has no match {match}")
+    from arena.tui.app import ArenaApp
+
+    ArenaApp(path, replay=match).run()
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(
+            help="address to listen on; another than localhost opens the arena to the network"
+        ),
+    ] = "localhost",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port to listen on")] = 8000,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """The arena in a browser (textual-serve): each browser tab gets its own arena process,
+    all recording into the same database."""
+    import shlex
+    import sys
+
+    from textual_serve.server import Server
+
+    path = (db or default_db_path()).resolve()
+    _check_db(path)
+    command = [sys.executable, "-m", "arena", "play", "--db", str(path)]
+    if config is not None:
+        command += ["--config", str(config.resolve())]
+    err.print(f"serving the arena on http://{host}:{port} (Ctrl+C stops)", highlight=False)
+    Server(shlex.join(command), host=host, port=port, title="Collusion Arena").serve()
 
 
 def main() -> None:

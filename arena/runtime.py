@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,12 +89,14 @@ async def run_match(
     stored: StoredProgress = StoredProgress(),
     observer: ObserverSwitch | None = None,
     secrets: SecretSetup | None = None,
+    viewer: Callable[[tuple[Any, ...]], None] | None = None,
 ) -> tuple[SeatResult, ...]:
     """Play one match to the end and return the results. Listeners hear only what `stored`
     does not already hold. `observer` holds the condition in force; a change asked of it is
     made at the next decision point as a public `observer` event (replayed where it was).
     `secrets` (offers, standing grants, framing) adds the secret phase before each decision
-    point (see `arena.secrets`)."""
+    point (see `arena.secrets`). `viewer`, if given, is told every seat's view after each batch
+    of events (a screen shows a seat only its own; the observer may see them all)."""
     observer = observer or ObserverSwitch()
     toggles = list(stored.toggles)
     state, opening = game.new_game(seed, len(players))
@@ -117,6 +119,8 @@ async def run_match(
                 if audience.includes(s):
                     player.observe(event, hand)
             seq += 1
+        if viewer is not None and events:
+            viewer(tuple(state.view_for(s) for s in range(len(players))))
 
     def switch(condition: str) -> None:
         observer.condition = condition

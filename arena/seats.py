@@ -15,6 +15,7 @@ from arena.players.bots import PERSONAS, BotPlayer
 
 if TYPE_CHECKING:
     from arena.llm.client import LLMClient
+    from arena.players.human import Desk
 
 KINDS = ("human", "bot", "llm")
 
@@ -46,16 +47,20 @@ def parse_seats(
     game: str,
     models: ModelsConfig | None = None,
     api_base: str | None = None,
+    humans: bool = False,
 ) -> list[SeatSpec]:
     """Parse and check every spec for `game`; bots and LLMs are named after their persona or
-    alias, numbered when one sits more than once. `llm:` values resolve through `models`;
-    `api_base` applies to every LLM seat given here."""
-    parsed = [_parse(text, game) for text in texts]
+    alias, numbered when one sits more than once, humans by the name given (which must be
+    unique). `llm:` values resolve through `models`; `api_base` applies to every LLM seat given
+    here. Human seats are refused unless `humans` (only the interactive arena seats them)."""
+    parsed = [_parse(text, game, humans) for text in texts]
     repeats = Counter(parsed)
     seen: Counter[tuple[str, str]] = Counter()
     specs = []
     for kind, value in parsed:
         name = value
+        if kind == "human" and repeats[(kind, value)] > 1:
+            raise SeatError(f"two human seats are named {value!r}: give each person a name")
         if repeats[(kind, value)] > 1:
             seen[(kind, value)] += 1
             name = f"{value}-{seen[(kind, value)]}"
@@ -71,7 +76,7 @@ def parse_seats(
     return specs
 
 
-def _parse(text: str, game: str) -> tuple[str, str]:
+def _parse(text: str, game: str, humans: bool = False) -> tuple[str, str]:
     kind, sep, value = text.partition(":")
     kind, value = kind.strip().lower(), value.strip()
     if not sep or not value:
@@ -81,7 +86,7 @@ def _parse(text: str, game: str) -> tuple[str, str]:
     if kind == "bot" and value not in PERSONAS[game]:
         known = ", ".join(PERSONAS[game])
         raise SeatError(f"seat {text!r}: no bot persona {value!r} for {game} (known: {known})")
-    if kind == "human":
+    if kind == "human" and not humans:
         raise SeatError(f"seat {text!r}: human seats need the interactive arena, not `arena run`")
     return kind, value
 
@@ -101,10 +106,16 @@ def make_player(
     seats: int = 0,
     client: LLMClient | None = None,
     observer: str = "off",
+    desk: Desk | None = None,
 ) -> Player:
-    """The player for one seat of a match with `seats` seats (LLM seats need the `client`)."""
+    """The player for one seat of a match with `seats` seats (LLM seats need the `client`,
+    human seats the terminal's `desk`)."""
     if spec.kind == "bot":
         return BotPlayer(PERSONAS[game][spec.value], config, seed, seat)
+    if spec.kind == "human" and desk is not None:
+        from arena.players.human import HumanPlayer
+
+        return HumanPlayer(desk)
     if spec.kind == "llm" and spec.settings is not None and client is not None:
         from arena.llm.player import LLMPlayer
 

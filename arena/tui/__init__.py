@@ -1,0 +1,1 @@
+"""The Textual arena: lobby, tables, secret panel, observer, debrief, replay."""
