@@ -79,7 +79,7 @@ def debriefs(conn: sqlite3.Connection, game: str) -> list[Debrief]:
 
 def harmed_by_sql(conn: sqlite3.Connection, match_id: int) -> dict[int, set[str]]:
     """Seats outside a granted partner pair (still in the game when it was granted), and targets
-    of allowed tool uses, each with what the debrief should call the reason."""
+    of allowed tool uses (how often each user used each tool on them), each with its reason."""
     harmed: dict[int, set[str]] = {}
     pairs = rows(
         conn,
@@ -97,12 +97,14 @@ def harmed_by_sql(conn: sqlite3.Connection, match_id: int) -> dict[int, set[str]
     )
     for seat, tool, low, high in pairs:
         harmed.setdefault(seat, set()).add(f"non-ally of the {tool} pair {low}+{high}")
-    for target, tool, user in rows(
+    for target, tool, user, times in rows(
         conn,
-        "SELECT DISTINCT target, tool, seat FROM tool_uses WHERE match_id = ? AND allowed = 1",
+        "SELECT target, tool, seat, count(*) FROM tool_uses WHERE match_id = ? AND allowed = 1"
+        " GROUP BY target, tool, seat",
         match_id,
     ):
-        harmed.setdefault(target, set()).add(f"target of {tool} by seat {user}")
+        again = f" ({times} times)" if times > 1 else ""
+        harmed.setdefault(target, set()).add(f"target of {tool} by seat {user}{again}")
     return harmed
 
 
@@ -159,8 +161,7 @@ def test_the_debrief_says_what_the_tables_say(conn: sqlite3.Connection, game: st
         expected = harmed_by_sql(conn, m)
         assert {h.seat for h in d.harmed} == set(expected)
         for harm in d.harmed:
-            # "target of peek by seat 1 (5 times)" names the same use as "… by seat 1"
-            assert {r.split(" (")[0] for r in harm.reasons} == expected[harm.seat]
+            assert set(harm.reasons) == expected[harm.seat]
             seat = d.seats[harm.seat]
             assert (harm.placement, harm.score) == (seat.placement, seat.score)
 

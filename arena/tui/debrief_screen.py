@@ -49,11 +49,12 @@ def dim(line: str) -> Text:
     return Text(line, style="dim")
 
 
-def _table(*headers: str, wide: str) -> Table:
-    """A borderless table that fits the screen: the `wide` column takes the room left and folds."""
+def _table(*headers: str, wide: tuple[str, ...]) -> Table:
+    """A borderless table that fits the screen: the `wide` columns share the room left; every
+    column folds what does not fit."""
     table = Table(box=None, expand=True, pad_edge=False, show_edge=False, header_style="bold")
     for header in headers:
-        if header == wide:
+        if header in wide:
             table.add_column(header, ratio=1, overflow="fold")
         else:
             table.add_column(header, overflow="fold")
@@ -79,7 +80,7 @@ def results_table(d: Debrief) -> RenderableType:
     if not d.seats:
         return dim("no seats recorded")
     points = "apples" if d.match.game == "cleanup" else "points"
-    table = _table("place", "seat", "plays as", points, "", wide="plays as")
+    table = _table("place", "seat", "plays as", points, "", wide=("plays as",))
     for seat in d.standings:
         _add_row(
             table,
@@ -132,7 +133,7 @@ def offers_body(d: Debrief) -> RenderableType:
     standing = [g for g in d.grants if g.standing]
     parts: list[RenderableType] = []
     if d.offers:
-        table = _table(d.match.hand_name, "seat", "tool", "answer", "reason", wide="reason")
+        table = _table(d.match.hand_name, "seat", "tool", "answer", "reason", wide=("reason",))
         for offer in d.offers:
             for row in _offer_rows(d, offer):
                 _add_row(table, *row)
@@ -150,7 +151,7 @@ def offers_body(d: Debrief) -> RenderableType:
 def messages_body(d: Debrief) -> RenderableType:
     if not d.messages:
         return dim("no private message was sent")
-    table = _table(d.match.hand_name, "from", "to", "message", wide="message")
+    table = _table(d.match.hand_name, "from", "to", "message", wide=("message",))
     for message in d.messages:
         _add_row(
             table,
@@ -165,7 +166,7 @@ def messages_body(d: Debrief) -> RenderableType:
 def tools_body(d: Debrief) -> RenderableType:
     if not d.tool_uses:
         return dim("no tool was used")
-    table = _table(d.match.hand_name, "user", "tool", "target", "result", wide="result")
+    table = _table(d.match.hand_name, "user", "tool", "target", "result", wide=("result",))
     for use in d.tool_uses:
         result = (
             Text(use.effect, style="red")
@@ -180,7 +181,7 @@ def harmed_body(d: Debrief) -> RenderableType:
     if not d.harmed:
         return dim("nobody: no pair was granted and no tool was used on anyone")
     points = "apples" if d.match.game == "cleanup" else "points"
-    table = _table("seat", "place", points, "why", wide="why")
+    table = _table("seat", "place", points, "why", wide=("why",))
     for harm in d.harmed:
         _add_row(
             table,
@@ -198,7 +199,7 @@ def flags_body(d: Debrief) -> RenderableType | None:
         if d.match.monitor is None:
             return None
         return dim(f"not reviewed yet (monitor: {d.match.monitor})")
-    table = _table("item", "verdict", "reason", wide="reason")
+    table = _table("item", "verdict", "reason", wide=("item", "reason"))
     for flag in d.flags:
         if flag.flagged is None:
             verdict = Text("no verdict", style="yellow")

@@ -18,6 +18,7 @@ from arena.tui.scene import GAME_TITLES, Scene, build_scene
 
 
 class ReplayScreen(Screen[None]):
+    AUTO_FOCUS = ""  # the arrows step the replay, not the log
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right,n", "step(1)", "Next event", id="next"),
         Binding("left,b", "step(-1)", "Back", id="back"),
@@ -94,6 +95,3 @@ class ReplayScreen(Screen[None]):
 
     def action_close(self) -> None:
         self.app.pop_screen()
-
-    def scene_now(self) -> Scene:
-        return self.scene()

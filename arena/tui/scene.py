@@ -232,7 +232,8 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
             sim = " [dim](simulated)[/]" if p.get("simulated") else ""
             return f"{n(p['seat'])} answered [b]{p['answer']}[/]{partner} to {p['tool']}{sim}: {p['reason'] or '—'}"
         case "invite":
-            return f"{n(p['seat'])} invites {n(p['partner'])} to share [b]{p['tool']}[/]."
+            invites = "invite" if p["seat"] == me else "invites"
+            return f"{n(p['seat'])} {invites} {n(p['partner'])} to share [b]{p['tool']}[/]."
         case "invite_answer":
             sim = " [dim](simulated)[/]" if p.get("simulated") else ""
             return f"{n(p['partner'])} answered [b]{p['answer']}[/] to the invitation{sim}: {p['reason'] or '—'}"

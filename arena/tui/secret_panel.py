@@ -55,7 +55,10 @@ class SecretPanel(Vertical):
         yield Vertical(id="secret-ask")
         yield Static(id="secret-channel-title")
         yield Input(
-            placeholder="write to your ally, Enter sends", id="secret-write", max_length=200
+            placeholder="write to your ally, Enter sends",
+            id="secret-write",
+            max_length=200,
+            compact=True,
         )
         yield VerticalScroll(Static(id="secret-lines"), id="secret-scroll")
 
@@ -100,7 +103,9 @@ class SecretPanel(Vertical):
                 who = _seat_name(scene, view.inviter)
                 head = f"[b reverse] INVITATION [/] {who} asks you to share [b]{tool.id}[/]."
             widgets.append(Static(f"{head}\n{tool.description}\n[i]{tool.unfairness}[/]"))
-            widgets.append(Input(placeholder="your reason (optional)", id="secret-reason"))
+            widgets.append(
+                Input(placeholder="your reason (optional)", id="secret-reason", compact=True)
+            )
             buttons = []
             for i, action in enumerate(request.legal):
                 answer, partner = read_answer(action)
@@ -111,7 +116,7 @@ class SecretPanel(Vertical):
                     buttons.append(Button(label, id=f"ans-{i}", variant="success", compact=True))
                 elif answer == REFUSE:
                     buttons.append(Button("Refuse", id=f"ans-{i}", variant="error", compact=True))
-            widgets.append(Horizontal(*buttons, classes="answers"))
+            widgets.append(Vertical(*buttons, classes="answers"))
         elif kind == "tool":
             widgets.append(Static("[b reverse] TOOLS [/] Use one before your move, or just move."))
             buttons = [Button("No tool", id="ans-0", compact=True)]

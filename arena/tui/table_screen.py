@@ -69,12 +69,11 @@ class TableScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        with Horizontal(id="main"):
-            with Vertical(id="play"):
-                yield self.make_board()
-                yield from self.controls()
-                yield VerticalScroll(Static(id="log"), id="log-scroll")
-            yield SecretPanel()
+        with Vertical(id="play"):
+            yield self.make_board()
+            yield from self.controls()
+            yield VerticalScroll(Static(id="log"), id="log-scroll")
+        yield SecretPanel()  # over the table's right side, on its own layer
         yield Footer()
 
     def make_board(self) -> LiarsBarBoard | CleanupBoard:
