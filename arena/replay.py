@@ -137,11 +137,10 @@ async def load_replay(conn: sqlite3.Connection, match_id: int) -> Replay:
             await play
         except asyncio.CancelledError:
             pass
-    elif play.exception() is not None:
-        error = play.exception()
-        if not isinstance(error, (ResumeError, ValueError)):
-            raise error  # type: ignore[misc]
-        note = f"the stored decisions do not replay ({error}); recorded by version {made}"
+    elif (failure := play.exception()) is not None:
+        if not isinstance(failure, ValueError | ResumeError):
+            raise failure
+        note = f"the stored decisions do not replay ({failure}); recorded by version {made}"
     kinds = [event.kind for _, _, event in record.events]
     differs = next(
         (i for i, (a, b) in enumerate(zip(kinds, stored_kinds, strict=False)) if a != b), None

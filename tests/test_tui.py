@@ -281,7 +281,6 @@ async def test_the_hot_seat_cover_hides_the_last_hand_until_the_next_human_confi
         first = screen.perspective
         assert first is not None
         await until(pilot, lambda: my_ask(app, first) is not None)
-        my_hand = screen.table.record.views_at()[first].hand
         assert screen.query_one("#hand").children  # the first human sees their cards
         # make moves until the terminal passes to the other human
         while not isinstance(app.screen, CoverScreen):

@@ -65,8 +65,10 @@ class ReplayScreen(Screen[None]):
             f"{replay.seed} │ [b reverse] OBSERVER VIEW [/] │ observer [b]{scene.condition.upper()}[/]"
             f" │ event {self.position} of {self.total}"
         )
-        board = self.query_one(LiarsBarBoard if replay.game == "liars-bar" else CleanupBoard)
-        board.show(scene, 0.0)
+        if replay.game == "liars-bar":
+            self.query_one(LiarsBarBoard).show(scene, 0.0)
+        else:
+            self.query_one(CleanupBoard).show(scene, 0.0)
         note = f"[yellow]{replay.note}[/]  " if replay.note else ""
         self.query_one("#prompt", Static).update(
             f"{note}[dim]← → step · PgUp PgDn hand · Home End · Esc closes[/]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from arena.players.human import Ask
@@ -93,7 +94,7 @@ class SecretPanel(Vertical):
             return
         request = ask.request
         kind = request.kind
-        widgets: list[Static | Horizontal | Input] = []
+        widgets: list[Widget] = []
         if kind in ("offer", "invite"):
             view = request.view
             tool = CATALOGUE[view.tool]
@@ -129,9 +130,9 @@ class SecretPanel(Vertical):
             widgets.append(Vertical(*[Horizontal(*buttons[j : j + 2], classes="answers")
                                       for j in range(0, len(buttons), 2)]))  # fmt: skip
         elif kind == "message":
-            partner = _seat_name(scene, request.view.partner)
+            ally = _seat_name(scene, request.view.partner)
             widgets.append(
-                Static(f"[b reverse] CHANNEL [/] Write to {partner} now, or make your move.")
+                Static(f"[b reverse] CHANNEL [/] Write to {ally} now, or make your move.")
             )
         holder.mount_all(widgets)
 
