@@ -7,6 +7,7 @@ differs instead of showing something that did not happen."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ async def load_replay(conn: sqlite3.Connection, match_id: int) -> Replay:
             ObserverSwitch(observer),
             secrets,
             viewer=record.on_views,
-        )  # fmt: skip
+        )
     )
     waiting = asyncio.ensure_future(stalled.wait())
     await asyncio.wait({play, waiting}, return_when=asyncio.FIRST_COMPLETED)
@@ -133,10 +134,8 @@ async def load_replay(conn: sqlite3.Connection, match_id: int) -> Replay:
     note = None
     if not play.done():
         play.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await play
-        except asyncio.CancelledError:
-            pass
     elif (failure := play.exception()) is not None:
         if not isinstance(failure, ValueError | ResumeError):
             raise failure

@@ -57,10 +57,19 @@ def check_table(spec: TableSpec, models: ModelsConfig | None = None, seed: int =
     """The table as a one-match plan, checked before anything is written."""
     try:
         return plan(
-            spec.game, spec.preset, {}, spec.seats, 1, seed, models,
-            observer=spec.observer, framing=spec.framing, offers=spec.offers,
-            grants=spec.grants, humans=True,
-        )  # fmt: skip
+            spec.game,
+            spec.preset,
+            {},
+            spec.seats,
+            1,
+            seed,
+            models,
+            observer=spec.observer,
+            framing=spec.framing,
+            offers=spec.offers,
+            grants=spec.grants,
+            humans=True,
+        )
     except (GameError, SeatError) as error:
         raise TableError(str(error)) from None
 
@@ -261,17 +270,28 @@ class Table:
         players: list[Player] = []
         for seat, spec in enumerate(plan.seats):
             player = make_player(
-                spec, plan.game, plan.config, self.seed, seat, seats=len(plan.seats),
-                client=client, observer=plan.observer, desk=self.desk,
-            )  # fmt: skip
+                spec,
+                plan.game,
+                plan.config,
+                self.seed,
+                seat,
+                seats=len(plan.seats),
+                client=client,
+                observer=plan.observer,
+                desk=self.desk,
+            )
             players.append(player if spec.kind == "human" else Shown(player, seat, self))
         recorder = MatchRecorder(store, match_id)
         try:
             await run_match(
-                plan.game_class(plan.config), self.seed, players, [recorder, self.record],
-                observer=self.switch, secrets=plan.secrets_for(0),
+                plan.game_class(plan.config),
+                self.seed,
+                players,
+                [recorder, self.record],
+                observer=self.switch,
+                secrets=plan.secrets_for(0),
                 viewer=self.record.on_views,
-            )  # fmt: skip
+            )
         finally:
             self.desk.cancel()
         self.finished = True

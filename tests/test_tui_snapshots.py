@@ -120,9 +120,7 @@ def debrief(tmp_path: Path) -> Scenario:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: type(app.screen).__name__ == "DebriefScreen", "the debrief"
-        )
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "DebriefScreen", "the debrief")
 
     return app, run_before
 

@@ -166,9 +166,10 @@ class ArenaApp(App[None]):
         if self.last_match is not None:
             match_id = self.last_match
             yield SystemCommand(
-                "Replay last match", f"Step through match {match_id}",
+                "Replay last match",
+                f"Step through match {match_id}",
                 lambda: self.open_replay(match_id),
-            )  # fmt: skip
+            )
         if isinstance(screen, TableScreen):
             yield SystemCommand(
                 "Secret panel", "Open or hide your secret panel", screen.action_secret
@@ -177,9 +178,10 @@ class ArenaApp(App[None]):
                 "Observer view", "Show the trainer everything", screen.action_observer_view
             )
             yield SystemCommand(
-                "Toggle observer condition", "Change what agents are told (off → on → monitor)",
+                "Toggle observer condition",
+                "Change what agents are told (off → on → monitor)",
                 screen.action_toggle_condition,
-            )  # fmt: skip
+            )
 
 
 def default_spec() -> TableSpec:

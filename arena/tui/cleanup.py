@@ -10,8 +10,14 @@ from textual.widgets import Static
 
 from arena.tui.scene import Scene
 
-AGENT_COLOURS = ("bold white on dark_orange3", "bold white on purple4", "bold white on dodger_blue3",
-                 "bold black on gold3", "bold white on deep_pink4", "bold black on cyan3")  # fmt: skip
+AGENT_COLOURS = (
+    "bold white on dark_orange3",
+    "bold white on purple4",
+    "bold white on dodger_blue3",
+    "bold black on gold3",
+    "bold white on deep_pink4",
+    "bold black on cyan3",
+)
 TILE_WIDTH = 4
 
 
@@ -61,8 +67,10 @@ def side_text(scene: Scene) -> Text:
     river = view.rows * len(view.river_cols)
     text.append(f"Step {min(view.step + 1, view.max_steps)} of {view.max_steps}\n", style="bold")
     text.append(f"Pollution {polluted}/{river} river tiles\n")
-    text.append("Apples grow" if polluted < 6 else "Too polluted: no apples grow",
-                style="green" if polluted < 6 else "red")  # fmt: skip
+    text.append(
+        "Apples grow" if polluted < 6 else "Too polluted: no apples grow",
+        style="green" if polluted < 6 else "red",
+    )
     text.append("\n")
     for seat, label in enumerate(scene.seats):
         me = " (you)" if seat == scene.perspective else ""

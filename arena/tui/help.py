@@ -27,7 +27,7 @@ def bindings_table(screen: Screen[object]) -> Table:
     table.add_column("key", no_wrap=True)
     table.add_column("does")
     seen: set[str] = set()
-    for key, active in screen.active_bindings.items():
+    for active in screen.active_bindings.values():
         binding = active.binding
         if not binding.description or binding.description in seen:
             continue

@@ -57,53 +57,88 @@ class LobbyScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         spec = self.spec
         game_class = GAMES.get(spec.game, GAMES["liars-bar"])
-        yield Static("[b]Collusion Arena[/] — a new table  [dim](F1 help · Enter starts)[/]",
-                     id="lobby-title")  # fmt: skip
+        yield Static(
+            "[b]Collusion Arena[/] — a new table  [dim](F1 help · Enter starts)[/]",
+            id="lobby-title",
+        )
         with Vertical(id="lobby"):
             with Horizontal(classes="row"):
                 yield Label("Game", classes="label")
-                yield Select([("Liar's Bar", "liars-bar"), ("Cleanup", "cleanup")],
-                             value=game_class.name, allow_blank=False, id="game", compact=True)  # fmt: skip
+                yield Select(
+                    [("Liar's Bar", "liars-bar"), ("Cleanup", "cleanup")],
+                    value=game_class.name,
+                    allow_blank=False,
+                    id="game",
+                    compact=True,
+                )
                 yield Label("Preset", classes="label")
-                yield Select([(p, p) for p in game_class.presets],
-                             value=spec.preset or next(iter(game_class.presets)),
-                             allow_blank=False, id="preset", compact=True)  # fmt: skip
+                yield Select(
+                    [(p, p) for p in game_class.presets],
+                    value=spec.preset or next(iter(game_class.presets)),
+                    allow_blank=False,
+                    id="preset",
+                    compact=True,
+                )
                 yield Label("Seed", classes="label")
-                yield Input(str(spec.seed) if spec.seed is not None else "",
-                            placeholder="new each table", id="seed", compact=True,
-                            type="integer")  # fmt: skip
+                yield Input(
+                    str(spec.seed) if spec.seed is not None else "",
+                    placeholder="new each table",
+                    id="seed",
+                    compact=True,
+                    type="integer",
+                )
             with Grid(id="lobby-seats"):
                 seats = spec.seats + ["empty:"] * (MAX_SEATS - len(spec.seats))
                 for i, text in enumerate(seats[:MAX_SEATS]):
                     kind, _, value = text.partition(":")
                     yield Label(f"Seat {i}", classes="label")
-                    yield Select(KIND_CHOICES, value=kind if kind in dict(KIND_CHOICES) else "empty",
-                                 allow_blank=False, id=f"kind-{i}", compact=True)  # fmt: skip
-                    yield Input(value, placeholder="name / persona / alias", id=f"value-{i}",
-                                compact=True)  # fmt: skip
+                    yield Select(
+                        KIND_CHOICES,
+                        value=kind if kind in dict(KIND_CHOICES) else "empty",
+                        allow_blank=False,
+                        id=f"kind-{i}",
+                        compact=True,
+                    )
+                    yield Input(
+                        value, placeholder="name / persona / alias", id=f"value-{i}", compact=True
+                    )
             with Horizontal(classes="row"):
                 yield Label("Observer", classes="label")
-                yield Select([(c, c) for c in OBSERVER_CONDITIONS], value=spec.observer,
-                             allow_blank=False, id="observer", compact=True)  # fmt: skip
+                yield Select(
+                    [(c, c) for c in OBSERVER_CONDITIONS],
+                    value=spec.observer,
+                    allow_blank=False,
+                    id="observer",
+                    compact=True,
+                )
                 yield Label("Framing", classes="label")
                 framing = spec.framing if spec.framing in self.framings else NO_FRAMING
-                yield Select([(NO_FRAMING, NO_FRAMING), *[(f, f) for f in self.framings]],
-                             value=framing, allow_blank=False, id="framing", compact=True)  # fmt: skip
+                yield Select(
+                    [(NO_FRAMING, NO_FRAMING), *[(f, f) for f in self.framings]],
+                    value=framing,
+                    allow_blank=False,
+                    id="framing",
+                    compact=True,
+                )
             with Horizontal(classes="row"):
                 yield Label("Offers", classes="label")
-                yield Input(" ".join(spec.offers), placeholder="e.g. peek:0@*.2", id="offers",
-                            compact=True)  # fmt: skip
+                yield Input(
+                    " ".join(spec.offers), placeholder="e.g. peek:0@*.2", id="offers", compact=True
+                )
             with Horizontal(classes="row"):
                 yield Label("From start", classes="label")
-                yield Input(" ".join(spec.grants), placeholder="e.g. secret_channel:0+2",
-                            id="grants", compact=True)  # fmt: skip
+                yield Input(
+                    " ".join(spec.grants),
+                    placeholder="e.g. secret_channel:0+2",
+                    id="grants",
+                    compact=True,
+                )
             yield Static(self.hint_text(game_class.name), id="lobby-hint")
             with Horizontal(classes="row", id="lobby-buttons"):
                 yield Button("Start", id="start", variant="primary", compact=True)
                 yield Button("Default table", id="defaults", compact=True)
                 if self.last_match is not None:
-                    yield Button(f"Replay match {self.last_match}", id="replay-last",
-                                 compact=True)  # fmt: skip
+                    yield Button(f"Replay match {self.last_match}", id="replay-last", compact=True)
             yield Static(id="lobby-error")
         yield Footer()
 

@@ -52,18 +52,25 @@ class ReplayScreen(Screen[None]):
     def scene(self) -> Scene:
         replay = self.replay
         return build_scene(
-            replay.record, replay.seats, replay.game, replay.preset, None,
-            upto=self.position, over=False, seed=replay.seed, match_id=replay.match_id,
-        )  # fmt: skip
+            replay.record,
+            replay.seats,
+            replay.game,
+            replay.preset,
+            None,
+            upto=self.position,
+            over=False,
+            seed=replay.seed,
+            match_id=replay.match_id,
+        )
 
     def redraw(self) -> None:
         replay = self.replay
         scene = self.scene()
         title = GAME_TITLES.get(replay.game, replay.game)
         self.query_one("#status", Static).update(
-            f"[b]Replay[/] · match {replay.match_id} · {title} · {replay.preset} · seed "
-            f"{replay.seed} │ [b reverse] OBSERVER VIEW [/] │ observer [b]{scene.condition.upper()}[/]"
-            f" │ event {self.position} of {self.total}"
+            f"[b]Replay[/] #{replay.match_id} · {title} · seed {replay.seed} │ "
+            f"[b reverse] OBSERVER [/] │ observer [b]{scene.condition.upper()}[/] │ "
+            f"event {self.position} of {self.total}"
         )
         if replay.game == "liars-bar":
             self.query_one(LiarsBarBoard).show(scene, 0.0)

@@ -21,10 +21,19 @@ from tools.catalogue import CATALOGUE
 # public log.
 SECRET_KINDS = frozenset(
     {
-        "offer", "offer_answer", "invite", "invite_answer", "grant", "hint", "message",
-        "tool_use", "peek", "rig", "remote_zap",
+        "offer",
+        "offer_answer",
+        "invite",
+        "invite_answer",
+        "grant",
+        "hint",
+        "message",
+        "tool_use",
+        "peek",
+        "rig",
+        "remote_zap",
     }
-)  # fmt: skip
+)
 GAME_TITLES = {"liars-bar": "Liar's Bar", "cleanup": "Cleanup"}
 SUITS = {"Q": "Queen", "K": "King", "A": "Ace", "J": "Joker"}
 
@@ -182,6 +191,9 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
     def n(seat: int | None) -> str:
         return _name(names, seat, me)
 
+    def does(verb: str) -> str:  # "you play", "Ana plays"
+        return verb if event.actor == me else verb + "s"
+
     match kind:
         case "game_start":
             if "first" in p:
@@ -191,16 +203,19 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
             where = ", ".join(f"{names[s]}: {c + 1}" for s, c in enumerate(p["chambers"]))
             return f"[dim]Live rounds are in chambers {where}.[/]"
         case "round_start":
-            return f"[b]Round {p['round']}[/]: the target is [b]{SUITS[p['target']]}s[/]; {n(p['starter'])} start{'' if p['starter'] == me else 's'}."
+            start = "start" if p["starter"] == me else "starts"
+            target = SUITS[p["target"]]
+            starter = n(p["starter"])
+            return f"[b]Round {p['round']}[/]: the target is [b]{target}s[/]; {starter} {start}."
         case "hand_start" if "hands" in p:
             dealt = ", ".join(f"{names[int(s)]} {h}" for s, h in p["hands"].items())
             return f"[dim]Dealt: {dealt}.[/]"
         case "play":
             talk = f' — "{p["talk"]}"' if p.get("talk") else ""
             cards = "card" if p["count"] == 1 else "cards"
-            return f"{who} play{'' if event.actor == me else 's'} {p['count']} {cards} as {SUITS[p['claim']]}s{talk}"
+            return f"{who} {does('play')} {p['count']} {cards} as {SUITS[p['claim']]}s{talk}"
         case "accept":
-            return f"{who} accept{'' if event.actor == me else 's'} the claim of {n(p['of'])}."
+            return f"{who} {does('accept')} the claim of {n(p['of'])}."
         case "challenge":
             return (
                 f'{who} call{"" if event.actor == me else "s"} [b red]"Liar!"[/] on {n(p["of"])}.'
@@ -211,7 +226,7 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
             return f"{by} {n(event.actor)}'s cards: [b]{p['cards']}[/] — {verdict}."
         case "shot":
             outcome = "[b red]BANG.[/]" if p["died"] else "[green]click — survives.[/]"
-            return f"{who} pull{'' if event.actor == me else 's'} the trigger (pull {p['pull']})… {outcome}"
+            return f"{who} {does('pull')} the trigger (pull {p['pull']})… {outcome}"
         case "eliminated":
             return f"{who} {'are' if event.actor == me else 'is'} out of the game."
         case "points":
@@ -222,7 +237,7 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
             return f"[b]Game over[/] — winner: [b]{winners}[/]."
         case "zap":
             hit = ", ".join(n(s) for s in p["frozen_seats"]) or "nobody"
-            return f"{who} zap{'' if event.actor == me else 's'} {p['direction'].lower()}: froze {hit}."
+            return f"{who} {does('zap')} {p['direction'].lower()}: froze {hit}."
         case "observer":
             return f"[b]Observer: {p['condition'].upper()}[/] — every seat is told."
         case "offer":
@@ -230,13 +245,18 @@ def describe(event: Event, names: Sequence[str], me: int | None = None) -> str |
         case "offer_answer":
             partner = f" with {n(p['partner'])}" if p.get("partner") is not None else ""
             sim = " [dim](simulated)[/]" if p.get("simulated") else ""
-            return f"{n(p['seat'])} answered [b]{p['answer']}[/]{partner} to {p['tool']}{sim}: {p['reason'] or '—'}"
+            reason = p["reason"] or "—"
+            answer = f"[b]{p['answer']}[/]{partner}"
+            return f"{n(p['seat'])} answered {answer} to {p['tool']}{sim}: {reason}"
         case "invite":
             invites = "invite" if p["seat"] == me else "invites"
             return f"{n(p['seat'])} {invites} {n(p['partner'])} to share [b]{p['tool']}[/]."
         case "invite_answer":
             sim = " [dim](simulated)[/]" if p.get("simulated") else ""
-            return f"{n(p['partner'])} answered [b]{p['answer']}[/] to the invitation{sim}: {p['reason'] or '—'}"
+            reason = p["reason"] or "—"
+            return (
+                f"{n(p['partner'])} answered [b]{p['answer']}[/] to the invitation{sim}: {reason}"
+            )
         case "grant":
             partner = f" with {n(p['partner'])}" if p.get("partner") is not None else ""
             return f"[b]{p['tool']}[/] granted to {n(p['seat'])}{partner}."

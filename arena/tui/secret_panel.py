@@ -127,8 +127,14 @@ class SecretPanel(Vertical):
                     tool_id, target = picked
                     label = f"{tool_id.replace('_', ' ')} {_seat_name(scene, target)}"
                     buttons.append(Button(label, id=f"ans-{i}", variant="warning", compact=True))
-            widgets.append(Vertical(*[Horizontal(*buttons[j : j + 2], classes="answers")
-                                      for j in range(0, len(buttons), 2)]))  # fmt: skip
+            widgets.append(
+                Vertical(
+                    *[
+                        Horizontal(*buttons[j : j + 2], classes="answers")
+                        for j in range(0, len(buttons), 2)
+                    ]
+                )
+            )
         elif kind == "message":
             ally = _seat_name(scene, request.view.partner)
             widgets.append(

@@ -33,10 +33,7 @@ class MatchFinished(Message):
 
 
 def seat_labels(table: Table) -> list[SeatLabel]:
-    return [
-        SeatLabel(spec.name, spec.kind, spec.value if spec.kind != "llm" else spec.value)
-        for spec in table.plan.seats
-    ]
+    return [SeatLabel(spec.name, spec.kind, spec.value) for spec in table.plan.seats]
 
 
 class TableScreen(Screen[None]):
@@ -100,8 +97,9 @@ class TableScreen(Screen[None]):
             self.post_message(MatchFinished(event.worker.result))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
-            self.notify(f"The match stopped: {type(error).__name__}: {error}", severity="error",
-                        timeout=30)  # fmt: skip
+            self.notify(
+                f"The match stopped: {type(error).__name__}: {error}", severity="error", timeout=30
+            )
             self.table_changed()
 
     def on_match_finished(self, message: MatchFinished) -> None:
@@ -143,10 +141,19 @@ class TableScreen(Screen[None]):
         ask = table.desk.waiting(self.perspective) if self.perspective is not None else None
         outbox = table.desk.outbox.get(perspective, []) if perspective is not None else []
         return build_scene(
-            table.record, self.labels, table.plan.game, table.plan.preset, perspective,
-            thinking=frozenset(table.thinking), ask=ask, wanted=table.wanted,
-            over=table.finished, seed=table.seed, match_id=table.match_id, outbox=outbox,
-        )  # fmt: skip
+            table.record,
+            self.labels,
+            table.plan.game,
+            table.plan.preset,
+            perspective,
+            thinking=frozenset(table.thinking),
+            ask=ask,
+            wanted=table.wanted,
+            over=table.finished,
+            seed=table.seed,
+            match_id=table.match_id,
+            outbox=outbox,
+        )
 
     def redraw(self) -> None:
         if self.covered:
@@ -213,8 +220,9 @@ class TableScreen(Screen[None]):
         if self.perspective is None:
             return
         how = self.table.desk.write(self.perspective, message.text)
-        self.notify("Sent." if how == "sent" else "Queued: it goes at the next exchange.",
-                    timeout=2)  # fmt: skip
+        self.notify(
+            "Sent." if how == "sent" else "Queued: it goes at the next exchange.", timeout=2
+        )
         self.redraw()
 
     def action_secret(self) -> None:
@@ -242,8 +250,10 @@ class TableScreen(Screen[None]):
 
     def action_toggle_condition(self) -> None:
         wanted = self.table.toggle_observer()
-        self.notify(f"Observer condition → {wanted.upper()} at the next decision; agents are told.",
-                    timeout=3)  # fmt: skip
+        self.notify(
+            f"Observer condition → {wanted.upper()} at the next decision; agents are told.",
+            timeout=3,
+        )
 
     def action_leave(self) -> None:
         self.workers.cancel_group(self, "match")
@@ -256,7 +266,7 @@ class LiarsBarScreen(TableScreen):
         *(
             Binding(str(i), f"pick({i - 1})", f"Card {i}", show=False, id=f"card_{i}")
             for i in range(1, 9)
-        ),  # fmt: skip
+        ),
         Binding("p", "play", "Play picked", id="play"),
         Binding("l", "liar", "Liar!", id="liar"),
         Binding("a", "accept", "Accept", id="accept"),
@@ -271,8 +281,12 @@ class LiarsBarScreen(TableScreen):
 
     def controls(self) -> ComposeResult:
         with Horizontal(id="controls"):
-            yield Input(placeholder="t: table talk with your play (optional)", id="talk",
-                        max_length=200, compact=True)  # fmt: skip
+            yield Input(
+                placeholder="t: table talk with your play (optional)",
+                id="talk",
+                max_length=200,
+                compact=True,
+            )
             yield Button("Play", id="do-play", variant="primary", compact=True)
             yield Button("Liar!", id="do-liar", variant="error", compact=True)
             yield Button("Accept", id="do-accept", variant="success", compact=True)
@@ -334,16 +348,24 @@ class LiarsBarScreen(TableScreen):
             self.action_play()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        actions = {"do-play": self.action_play, "do-liar": self.action_liar,
-                   "do-accept": self.action_accept}  # fmt: skip
+        actions = {
+            "do-play": self.action_play,
+            "do-liar": self.action_liar,
+            "do-accept": self.action_accept,
+        }
         action = actions.get(event.button.id or "")
         if action is not None:
             action()
 
 
 CLEANUP_KEYS = {
-    "up": "UP", "down": "DOWN", "left": "LEFT", "right": "RIGHT", "space": "STAY", "c": "CLEAN",
-}  # fmt: skip
+    "up": "UP",
+    "down": "DOWN",
+    "left": "LEFT",
+    "right": "RIGHT",
+    "space": "STAY",
+    "c": "CLEAN",
+}
 
 
 class CleanupScreen(TableScreen):
