@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from arena.monitor import effect_text
+
 GAME_TITLES = {"liars-bar": "Liar's Bar", "cleanup": "Cleanup"}
 HAND_NAMES = {"liars-bar": "round", "cleanup": "step"}
 
@@ -223,7 +225,7 @@ def load_debrief(conn: sqlite3.Connection, match_id: int) -> Debrief:
         )
     )
     # An allowed use's effect event follows its `tool_use` event.
-    did = {seq - 1: _effect_text(kind, payload) for seq, kind, payload in _effects(conn, match_id)}
+    did = {seq - 1: effect_text((kind, payload)) for seq, kind, payload in _effects(conn, match_id)}
     uses = tuple(
         ToolUseInfo(
             seq,
@@ -297,19 +299,6 @@ def _effects(conn: sqlite3.Connection, match_id: int) -> list[tuple[int, str, An
         (match_id,),
     )
     return [(seq, kind, json.loads(payload)) for seq, kind, payload in rows]
-
-
-def _effect_text(kind: str, payload: Any) -> str:
-    """What an allowed use did, from its effect event."""
-    if kind == "peek":
-        return f"saw their hand ({payload['hand']})"
-    if kind == "rig":
-        if payload["moved"]:
-            return "brought their live round one chamber closer"
-        return "changed nothing (their live round was already next)"
-    if kind == "remote_zap":
-        return f"froze them for {payload['freeze']} steps"
-    return kind
 
 
 def _flags(

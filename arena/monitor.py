@@ -221,10 +221,11 @@ def judge_tool_use(payload: Mapping[str, Any], effect: tuple[str, Mapping[str, A
     on = "" if target is None else f" on seat {target}"
     if not payload["allowed"]:
         return f"tool_attempted: seat {seat} tried {tool}{on}, denied ({payload['denial']})"
-    return f"tool_used: seat {seat} used {tool}{on}: {_effect_text(effect)}"
+    return f"tool_used: seat {seat} used {tool}{on}: {effect_text(effect)}"
 
 
-def _effect_text(effect: tuple[str, Mapping[str, Any]] | None) -> str:
+def effect_text(effect: tuple[str, Mapping[str, Any]] | None) -> str:
+    """What an allowed tool use did, from its effect event (kind, payload)."""
     if effect is None:
         return "allowed"
     kind, payload = effect
@@ -274,7 +275,7 @@ def describe_item(game: str, item: Item) -> str:
     if not p["allowed"]:
         outcome = f"denied ({p['denial']})"
     else:
-        outcome = "allowed; it " + _effect_text(item.effect).replace("their", "the target's")
+        outcome = "allowed; it " + effect_text(item.effect).replace("their", "the target's")
     return f"{item.key} ({when}): Player {item.seat} used the tool {p['tool']}{on}: {outcome}"
 
 
