@@ -299,3 +299,32 @@ def test_two_processes_can_write_one_database_at_once(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(DISTINCT batch) FROM matches").fetchone()[0] == 2
     assert finished(db) == 80
+
+
+def test_the_help_lists_the_interactive_commands(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("play", "replay", "serve", "run", "models"):
+        assert command in result.stdout
+    served = cli("serve", "--help")
+    assert "localhost" in served.stdout
+
+
+def test_replay_of_a_match_that_is_not_there_is_refused_with_exit_2(cli, tmp_path: Path) -> None:
+    missing = cli("replay", "1", "--db", str(tmp_path / "none.db"))
+    assert missing.exit_code == 2 and "no database" in missing.stderr
+    assert not (tmp_path / "none.db").exists()
+    assert cli("run", "--matches", "1").exit_code == 0
+    db = tmp_path / "saves" / "arena.db"
+    before = db.read_bytes()
+    result = cli("replay", "99")
+    assert result.exit_code == 2 and "has no match 99" in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_play_refuses_a_database_it_cannot_use_before_any_screen(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.db"
+    bad.write_text("not a database")
+    result = cli("play", "--db", str(bad))
+    assert result.exit_code == 2 and "notes.db" in result.stderr
+    assert bad.read_text() == "not a database"
