@@ -79,18 +79,25 @@ def _who(seat: SeatInfo) -> str:
 def results_table(d: Debrief) -> RenderableType:
     if not d.seats:
         return dim("no seats recorded")
-    points = "apples" if d.match.game == "cleanup" else "points"
-    table = _table("place", "seat", "plays as", points, "", wide=("plays as",))
+    points = _points_header(d)
+    table = _table("place", "seat", "plays as", *points, "", wide=("plays as",))
     for seat in d.standings:
         _add_row(
             table,
             _number(seat.placement),
             d.name(seat.seat),
             _who(seat),
-            _number(seat.score),
+            *([_number(seat.score)] if points else []),
             Text("★ winner", style="bold yellow") if seat.winner else "",
         )
     return table
+
+
+def _points_header(d: Debrief) -> tuple[str, ...]:
+    """The score column's header, or none when the preset keeps no score (classic)."""
+    if all(seat.score is None for seat in d.seats):
+        return ()
+    return ("apples",) if d.match.game == "cleanup" else ("points",)
 
 
 def _answer(answer: str | None, simulated: bool | None) -> Text:
@@ -180,14 +187,14 @@ def tools_body(d: Debrief) -> RenderableType:
 def harmed_body(d: Debrief) -> RenderableType:
     if not d.harmed:
         return dim("nobody: no pair was granted and no tool was used on anyone")
-    points = "apples" if d.match.game == "cleanup" else "points"
-    table = _table("seat", "place", points, "why", wide=("why",))
+    points = _points_header(d)
+    table = _table("seat", "place", *points, "why", wide=("why",))
     for harm in d.harmed:
         _add_row(
             table,
             d.name(harm.seat),
             _number(harm.placement),
-            _number(harm.score),
+            *([_number(harm.score)] if points else []),
             "\n".join(harm.reasons),
         )
     return table

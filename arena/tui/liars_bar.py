@@ -3,8 +3,6 @@ and the hand of the seat this screen belongs to as cards to pick."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -61,10 +59,11 @@ def seat_box(scene: Scene, seat: int) -> Text:
         text.append("\n")
     if scene.perspective is None:
         seen = scene.views[seat]
+        text.append("\n")
         if seen is not None and alive:
-            text.append(f"\nhand {seen.hand or '—'}", style="cyan")
+            text.append(f"{seen.hand or '—'} ", style="cyan")
         if scene.chambers is not None:
-            text.append(f"  bullet {scene.chambers[seat] + 1}", style="red")
+            text.append(f"bullet {scene.chambers[seat] + 1}", style="red")
     return text
 
 
@@ -138,9 +137,9 @@ class LiarsBarBoard(Vertical):
             self._show_hand()
 
     def _hand_of(self, scene: Scene) -> str:
-        if scene.perspective is None:
+        if scene.hand_of is None:
             return ""
-        view = scene.views[scene.perspective]
+        view = scene.views[scene.hand_of]
         return "" if view is None else str(view.hand)
 
     def _end_suspense(self) -> None:
@@ -179,5 +178,5 @@ class LiarsBarBoard(Vertical):
         return "play:" + "".join(sorted(cards, key=order.index))
 
 
-def cards_of(view: Any) -> str:
-    return str(view.hand) if view is not None else ""
+def scene_has_hand(scene: Scene | None) -> bool:
+    return scene is not None and scene.hand_of is not None

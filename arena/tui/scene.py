@@ -74,6 +74,7 @@ class Scene:
     match_id: int | None = None
     outbox: tuple[str, ...] = ()  # the perspective's lines waiting for the next exchange
     partners: tuple[int, ...] = ()  # seats the perspective shares a secret channel with
+    hand_of: int | None = None  # whose cards the hand row shows: the human at the terminal
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -103,6 +104,7 @@ def build_scene(
     seed: int = 0,
     match_id: int | None = None,
     outbox: Sequence[str] = (),
+    hand_of: int | None = None,
 ) -> Scene:
     """The scene of `perspective` after the first `upto` events of `record` (all by default)."""
     names = [seat.name for seat in seats]
@@ -167,6 +169,7 @@ def build_scene(
         match_id=match_id,
         outbox=tuple(outbox),
         partners=tuple(partners),
+        hand_of=perspective if perspective is not None else hand_of,
     )
 
 

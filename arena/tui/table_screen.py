@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
@@ -44,9 +44,9 @@ class TableScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "secret", "Secret", id="secret"),
         Binding("escape", "hide_secret", "Hide secret", show=False, id="hide_secret"),
-        Binding("f8", "observer_view", "Observer view", id="observer_view"),
-        Binding("f9", "toggle_condition", "Observer on/off", id="toggle_condition"),
-        Binding("ctrl+l", "leave", "Leave table", id="leave"),
+        Binding("f8", "observer_view", "Observer view", show=False, id="observer_view"),
+        Binding("f9", "toggle_condition", "Observer on/off", show=False, id="toggle_condition"),
+        Binding("ctrl+l", "leave", "Leave table", show=False, id="leave"),
     ]
 
     def __init__(self, table: Table, suspense_s: float = 1.5) -> None:
@@ -66,11 +66,12 @@ class TableScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        with Vertical(id="play"):
-            yield self.make_board()
-            yield from self.controls()
-            yield VerticalScroll(Static(id="log"), id="log-scroll")
-        yield SecretPanel()  # over the table's right side, on its own layer
+        with Container(id="main"):
+            with Vertical(id="play"):
+                yield self.make_board()
+                yield from self.controls()
+                yield VerticalScroll(Static(id="log"), id="log-scroll")
+            yield SecretPanel()  # over the table's right side, on its own layer
         yield Footer()
 
     def make_board(self) -> LiarsBarBoard | CleanupBoard:
@@ -153,6 +154,7 @@ class TableScreen(Screen[None]):
             seed=table.seed,
             match_id=table.match_id,
             outbox=outbox,
+            hand_of=self.perspective,
         )
 
     def redraw(self) -> None:
@@ -270,7 +272,7 @@ class LiarsBarScreen(TableScreen):
         Binding("p", "play", "Play picked", id="play"),
         Binding("l", "liar", "Liar!", id="liar"),
         Binding("a", "accept", "Accept", id="accept"),
-        Binding("t", "talk", "Talk", id="talk"),
+        Binding("t", "talk", "Talk", show=False, id="talk"),
     ]
 
     def make_board(self) -> LiarsBarBoard:
