@@ -87,6 +87,23 @@ class BatchPlan:
         blob = json.dumps(identity, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
+    def match_fields(self) -> dict[str, Any]:
+        """What `Store.create_matches` records of every match of this plan besides its batch,
+        index and seed: the game, the seats and every condition."""
+        return {
+            "game": self.game,
+            "preset": self.preset,
+            "config": self.config.model_dump(mode="json"),
+            "seats": [s.describe() for s in self.seats],
+            "version": software_version(),
+            "observer": self.observer,
+            "framing": self.framing,
+            "offers": [str(o) for o in self.offers],
+            "grants": [str(g) for g in self.grants],
+            "monitor": self.monitor,
+            "experiment": self.experiment,
+        }
+
     @property
     def game_class(self) -> type[Game]:
         return GAMES[self.game]
@@ -284,17 +301,7 @@ async def run_batch(
         batch=batch.key,
         indexes=missing,
         seeds=[batch.seed + i for i in missing],
-        game=batch.game,
-        preset=batch.preset,
-        config=batch.config.model_dump(mode="json"),
-        seats=[s.describe() for s in batch.seats],
-        version=software_version(),
-        observer=batch.observer,
-        framing=batch.framing,
-        offers=[str(o) for o in batch.offers],
-        grants=[str(g) for g in batch.grants],
-        monitor=batch.monitor,
-        experiment=batch.experiment,
+        **batch.match_fields(),
     )
     todo: list[tuple[int, int, StoredProgress]] = []
     for index, match_id in zip(missing, new_ids, strict=True):

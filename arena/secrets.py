@@ -48,6 +48,23 @@ from tools.offers import (
     tool_legal,
 )
 
+# Every event the secret phase and the tools' effects emit: never public (SPEC §5).
+EVENT_KINDS = frozenset(
+    {
+        "offer",
+        "offer_answer",
+        "invite",
+        "invite_answer",
+        "grant",
+        "hint",
+        "message",
+        "tool_use",
+        "peek",
+        "rig",
+        "remote_zap",
+    }
+)
+
 Decide = Callable[[list[DecisionRequest]], Awaitable[tuple[dict[int, Decision], int]]]
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from arena.batch import BatchPlan, plan, software_version
+from arena.batch import BatchPlan, plan
 from arena.conditions import OBSERVER_CONDITIONS, ObserverSwitch
 from arena.llm.config import ModelsConfig
 from arena.monitor import judge, monitored_items
@@ -255,16 +255,7 @@ class Table:
             batch=f"table-{uuid.uuid4().hex[:12]}",
             indexes=[0],
             seeds=[self.seed],
-            game=plan.game,
-            preset=plan.preset,
-            config=plan.config.model_dump(mode="json"),
-            seats=[s.describe() for s in plan.seats],
-            version=software_version(),
-            observer=plan.observer,
-            framing=plan.framing,
-            offers=[str(o) for o in plan.offers],
-            grants=[str(g) for g in plan.grants],
-            monitor=plan.monitor,
+            **plan.match_fields(),
         )
         self.match_id = match_id
         players: list[Player] = []

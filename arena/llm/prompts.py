@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from arena.conditions import observer_text
 from arena.llm.answers import CLEANUP, LIARS_BAR, choice_field, legal_values
+from arena.secrets import EVENT_KINDS
 from games.base import Event
 from games.cleanup.config import CleanupConfig
 from games.cleanup.engine import CleanupView
@@ -758,21 +759,7 @@ def _cleanup_line(event: Event, me: int, names: Sequence[str]) -> str | None:
 
 # The secret phase's events (`arena.secrets`) and the effects of secret tools: each line says only
 # what its payload tells the seat, who is in its audience.
-_SECRET_EVENTS = frozenset(
-    {
-        "offer",
-        "offer_answer",
-        "invite",
-        "invite_answer",
-        "grant",
-        "hint",
-        "message",
-        "tool_use",
-        "peek",
-        "rig",
-        "remote_zap",
-    }
-)
+_SECRET_EVENTS = EVENT_KINDS
 _ANSWERED = {ACCEPT: "accepted", REFUSE: "refused", UNCLEAR: "gave no clear answer to"}
 # Alliance-hint advice codes, per game: what the coaching says.
 _ADVICE = {

@@ -13,27 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.players.human import Ask
+from arena.secrets import EVENT_KINDS
 from arena.table import TableRecord
 from games.base import Event
 from tools.catalogue import CATALOGUE
 
 # Events shown in the secret panel (and marked secret in the observer's log), never in a seat's
 # public log.
-SECRET_KINDS = frozenset(
-    {
-        "offer",
-        "offer_answer",
-        "invite",
-        "invite_answer",
-        "grant",
-        "hint",
-        "message",
-        "tool_use",
-        "peek",
-        "rig",
-        "remote_zap",
-    }
-)
+SECRET_KINDS = EVENT_KINDS
 GAME_TITLES = {"liars-bar": "Liar's Bar", "cleanup": "Cleanup"}
 SUITS = {"Q": "Queen", "K": "King", "A": "Ace", "J": "Joker"}
 
