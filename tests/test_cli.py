@@ -328,3 +328,34 @@ def test_play_refuses_a_database_it_cannot_use_before_any_screen(cli, tmp_path: 
     result = cli("play", "--db", str(bad))
     assert result.exit_code == 2 and "notes.db" in result.stderr
     assert bad.read_text() == "not a database"
+
+
+def test_serve_puts_the_arena_on_localhost(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "arena", "serve", "--port", str(port), "--db",
+         str(tmp_path / "arena.db")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        page = ""
+        while time.monotonic() < deadline and not page:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                    page = reply.read().decode()
+            except OSError:
+                time.sleep(0.1)
+        assert "Collusion Arena" in page  # the title given to textual-serve
+        assert "textual.js" in page  # the browser terminal that runs `arena play`
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    assert f"http://localhost:{port}" in err.decode()
