@@ -329,3 +329,22 @@ async def test_replay_steps_back_and_forth_through_a_saved_match(tmp_path: Path)
         assert "Peek:" in text_of(app, "#log")  # the observer sees the secret tool's effect
     stored = rows(tmp_path / "arena.db", "SELECT count(*) FROM events WHERE match_id = ?", match_id)
     assert stored == [(total,)]
+
+
+async def test_the_table_shows_its_seats_before_the_first_decision_and_help_lists_keys(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, TableSpec(seats=["human:Ana", "bot:counter"], seed=1))
+    app.pace_s = 5.0  # the bot's first move is far off
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TableScreen))
+        await pilot.pause()
+        assert "seat: Ana" in text_of(app, "#status")
+        assert "counter" in str(app.screen.query_one("#seat-1").render())
+        await pilot.press("f1")
+        shown = screen_text(app)
+        for words in ("Play picked", "Liar!", "Secret", "Observer view", "Observer on/off"):
+            assert words in shown, words
+        await pilot.press("ctrl+q")  # quits from the help screen too
+    assert app.return_code == 0

@@ -17,6 +17,7 @@ class CoverScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "ready", "I am ready", id="ready"),
+        Binding("ctrl+q", "app.quit", "Quit", show=False, id="quit_here"),
     ]
 
     def __init__(self, name: str) -> None:

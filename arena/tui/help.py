@@ -39,6 +39,7 @@ def bindings_table(screen: Screen[object]) -> Table:
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q", "close", "Close help", id="close_help"),
+        Binding("ctrl+q", "app.quit", "Quit", show=False, id="quit_here"),
     ]
 
     def __init__(self, over: Screen[object]) -> None:

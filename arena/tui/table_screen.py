@@ -60,6 +60,7 @@ class TableScreen(Screen[None]):
         self.covered = False
         self.scene: Scene | None = None
         self.seen_secret = 0
+        self.ready = False  # composed; `is_mounted` is still False inside on_mount
         table.on_change = self.table_changed
 
     # -- layout ------------------------------------------------------------------------------
@@ -82,10 +83,12 @@ class TableScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(SecretPanel).display = False
-        self.table_changed()
+        self.ready = True
+        self.table_changed()  # the seats and "Dealing…" show while the match starts
         self.run_worker(self.table.play(), name="match", group="match", exclusive=True)
 
     def on_unmount(self) -> None:
+        self.ready = False
         self.table.on_change = lambda: None  # the match may still be stopping
         self.table.desk.cancel()
 
@@ -109,7 +112,7 @@ class TableScreen(Screen[None]):
     def table_changed(self) -> None:
         """Anything at the table changed: hand over the terminal if another human is up, and
         redraw."""
-        if not self.is_mounted:
+        if not self.ready:
             return
         front = self.table.desk.front()
         humans = self.table.humans
