@@ -30,7 +30,7 @@ from arena.table import (
     load_last_table,
     save_last_table,
 )
-from arena.tui.scene import SeatLabel, build_scene, describe
+from arena.tui.scene import PUBLIC, SeatLabel, build_scene, describe
 from games.base import Decision
 from games.registry import GAMES
 from tools.offers import GrantSpec, MessageView
@@ -150,6 +150,10 @@ def test_no_seat_scene_holds_anything_outside_its_audience(
         for line in (*scene.log, *scene.secret):
             assert by_seq[line.seq].audience.includes(seat), line
         assert all(not line.secret for line in scene.log)  # secrets only in the hidden panel
+    public = build_scene(record, labels, game, "p", PUBLIC, upto=upto)
+    assert not public.secret and public.chambers is None and public.hand_of is None
+    assert all(by_seq[line.seq].audience.seats is None for line in public.log)
+    assert getattr(public.view, "hand", "") == "" and public.views[1:] == (None,) * 3
     observer = build_scene(record, labels, game, "p", None, upto=upto)
     shown = {line.seq for line in observer.log}
     names = [label.name for label in labels]

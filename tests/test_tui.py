@@ -271,7 +271,7 @@ async def test_the_observer_view_shows_every_hand_and_the_toggle_is_stored(tmp_p
 async def test_the_hot_seat_cover_hides_the_last_hand_until_the_next_human_confirms(
     tmp_path: Path,
 ) -> None:
-    spec = TableSpec(seats=["human:Ana", "human:Ben", "bot:counter"], seed=2)
+    spec = TableSpec(seats=["human:Ana", "bot:counter", "human:Ben"], seed=3)  # Ana starts
     app = make_app(tmp_path, spec)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
@@ -284,16 +284,33 @@ async def test_the_hot_seat_cover_hides_the_last_hand_until_the_next_human_confi
         await until(pilot, lambda: my_ask(app, first) is not None)
         assert screen.query_one("#hand").children  # the first human sees their cards
         # make moves until the terminal passes to the other human
-        while not isinstance(app.screen, CoverScreen):
+        other = 2 if first == 0 else 0
+        other_name = spec.seats[other].split(":")[1]
+        screen.table.pace_s = 0.3  # the bot between the two people is watched
+        between = 0
+        while True:
+            if isinstance(app.screen, CoverScreen):
+                await pilot.pause()  # composed
+                if other_name in str(app.screen.query_one("#cover-text").render()):
+                    break
+                await pilot.press("enter")  # the same person again
+                continue
             ask = my_ask(app, first)
             if ask is not None:
-                await pilot.press("1", "p") if ask.request.kind == "play" else await pilot.press(
-                    "a"
+                await pilot.press(*(("1", "p") if ask.request.kind == "play" else ("a",)))
+                await until(
+                    pilot,
+                    lambda: bool(screen.table.thinking) or isinstance(app.screen, CoverScreen),
                 )
+                if screen.table.thinking and not isinstance(app.screen, CoverScreen):
+                    # between turns: the public table, nobody's cards
+                    assert "between turns" in text_of(app, "#status")
+                    assert not screen.query_one("#hand").query(".card")
+                    between += 1
             await pilot.pause(0.01)
+        assert between > 0  # the bot sits between the two people
         cover_text = str(app.screen.query_one("#cover-text").render())
-        other = 1 - first
-        assert spec.seats[other].split(":")[1] in cover_text
+        assert other_name in cover_text
         shown = screen_text(app)
         assert "Pass the keyboard" in shown
         assert "╭───╮" not in shown and "cards " not in shown  # nothing of the table shows

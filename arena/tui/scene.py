@@ -8,6 +8,7 @@ render a scene and never read the record themselves.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +24,16 @@ from tools.catalogue import CATALOGUE
 SECRET_KINDS = EVENT_KINDS
 GAME_TITLES = {"liars-bar": "Liar's Bar", "cleanup": "Cleanup"}
 SUITS = {"Q": "Queen", "K": "King", "A": "Ace", "J": "Joker"}
+
+
+PUBLIC = -1  # the perspective of nobody in particular: what every seat may see
+
+
+def public_view(view: Any) -> Any:
+    """A seat's view without what only that seat knows (its cards): the public table."""
+    if hasattr(view, "hand"):
+        return dataclasses.replace(view, hand="")
+    return view  # a Cleanup view is public already
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,9 @@ class Scene:
 
     @property
     def view(self) -> Any | None:
-        """The perspective's own view (the observer: the first seat's, for the shared parts)."""
-        if self.perspective is not None:
+        """The perspective's own view (the observer: the first seat's, for the shared parts;
+        the public: the table without anyone's cards)."""
+        if self.perspective is not None and self.perspective >= 0:
             return self.views[self.perspective]
         return next((v for v in self.views if v is not None), None)
 
@@ -93,7 +105,8 @@ def build_scene(
     outbox: Sequence[str] = (),
     hand_of: int | None = None,
 ) -> Scene:
-    """The scene of `perspective` after the first `upto` events of `record` (all by default)."""
+    """The scene of `perspective` (a seat, `PUBLIC`, or None: the observer) after the first
+    `upto` events of `record` (all by default)."""
     names = [seat.name for seat in seats]
     events = record.events if upto is None else record.events[:upto]
     views = record.views_at(upto) or (None,) * len(seats)
@@ -137,6 +150,8 @@ def build_scene(
         else:
             log.append(line)
     shown = tuple(v if observer or s == perspective else None for s, v in enumerate(views))
+    if perspective == PUBLIC and views[0] is not None:
+        shown = (public_view(views[0]),) + (None,) * (len(views) - 1)
     return Scene(
         game=game,
         preset=preset,
@@ -156,7 +171,9 @@ def build_scene(
         match_id=match_id,
         outbox=tuple(outbox),
         partners=tuple(partners),
-        hand_of=perspective if perspective is not None else hand_of,
+        hand_of=hand_of
+        if perspective is None
+        else (None if perspective == PUBLIC else perspective),
     )
 
 

@@ -19,7 +19,7 @@ from arena.table import Table
 from arena.tui.cleanup import CleanupBoard
 from arena.tui.cover import CoverScreen
 from arena.tui.liars_bar import Card, LiarsBarBoard
-from arena.tui.scene import GAME_TITLES, Scene, SeatLabel, build_scene
+from arena.tui.scene import GAME_TITLES, PUBLIC, Scene, SeatLabel, build_scene
 from arena.tui.secret_panel import SecretAnswer, SecretPanel, SecretWrite
 from games.base import Decision
 
@@ -116,6 +116,10 @@ class TableScreen(Screen[None]):
             return
         front = self.table.desk.front()
         humans = self.table.humans
+        if len(humans) > 1 and front is None and self.perspective is not None:
+            # Between two people's turns nobody's cards or secrets stay on the screen.
+            self.perspective = None
+            self.query_one(SecretPanel).display = False
         if front is not None and front != self.perspective:
             if len(humans) > 1 and not self.covered:
                 self.hand_over(front)
@@ -142,6 +146,8 @@ class TableScreen(Screen[None]):
     def current_scene(self) -> Scene:
         table = self.table
         perspective = None if self.observer_view else self.perspective
+        if perspective is None and not self.observer_view:
+            perspective = PUBLIC
         ask = table.desk.waiting(self.perspective) if self.perspective is not None else None
         outbox = table.desk.outbox.get(perspective, []) if perspective is not None else []
         return build_scene(
@@ -185,6 +191,8 @@ class TableScreen(Screen[None]):
             parts.append("[b reverse] OBSERVER VIEW [/]")
         elif self.perspective is not None:
             parts.append(f"seat: [b]{self.labels[self.perspective].name}[/]")
+        else:
+            parts.append("[dim]between turns: public view[/]")
         condition = f"observer [b]{scene.condition.upper()}[/]"
         if scene.wanted and scene.wanted != scene.condition:
             condition += f" → {scene.wanted.upper()} next"
