@@ -67,6 +67,12 @@ def my_ask(app: ArenaApp, seat: int = 0) -> Any:
     return screen.table.desk.waiting(seat)
 
 
+async def next_ask(pilot: Pilot[Any], app: ArenaApp) -> Any:
+    """The human's next decision, or None once the debrief shows."""
+    await until(pilot, lambda: my_ask(app) is not None or screen_name(app) == "DebriefScreen")
+    return my_ask(app)
+
+
 def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
@@ -82,10 +88,7 @@ async def test_a_whole_liars_bar_match_as_a_human_against_bots(tmp_path: Path) -
         await until(pilot, lambda: isinstance(app.screen, TableScreen))
         assert "seat: You" in text_of(app, "#status")
         while screen_name(app) != "DebriefScreen":
-            await until(
-                pilot, lambda: my_ask(app) is not None or screen_name(app) == "DebriefScreen"
-            )
-            ask = my_ask(app)
+            ask = await next_ask(pilot, app)
             if ask is None:
                 continue
             if ask.request.kind == "play":
@@ -132,10 +135,7 @@ async def test_a_cleanup_episode_played_with_the_arrows_and_keys(tmp_path: Path)
         await until(pilot, lambda: isinstance(app.screen, TableScreen))
         assert "Step 1 of 30" in text_of(app, "#side")
         while screen_name(app) != "DebriefScreen":
-            await until(
-                pilot, lambda: my_ask(app) is not None or screen_name(app) == "DebriefScreen"
-            )
-            ask = my_ask(app)
+            ask = await next_ask(pilot, app)
             if ask is None:
                 continue
             key = keys[len(pressed) % len(keys)]
