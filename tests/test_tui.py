@@ -365,3 +365,43 @@ async def test_the_table_shows_its_seats_before_the_first_decision_and_help_list
             assert words in shown, words
         await pilot.press("ctrl+q")  # quits from the help screen too
     assert app.return_code == 0
+
+
+async def test_a_tool_button_in_the_panel_uses_the_tool_before_the_move(tmp_path: Path) -> None:
+    spec = TableSpec(seed=3, framing="neutral", grants=["peek:0"])
+    app = make_app(tmp_path, spec)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter")
+        await until(pilot, lambda: getattr(my_ask(app), "request", None) is not None)
+        screen = table_screen(app)
+        await until(pilot, lambda: my_ask(app).request.kind == "tool")
+        await pilot.press("f2")
+        await pilot.pause()
+        buttons = {str(b.label): b.id for b in app.screen.query("#secret-ask Button")}
+        assert "No tool" in buttons and "peek cautious" in buttons
+        await pilot.click(f"#{buttons['peek cautious']}")
+        await until(
+            pilot, lambda: any("Peek:" in line.text for line in screen.current_scene().secret)
+        )
+        peeked = next(line.text for line in screen.current_scene().secret if "Peek:" in line.text)
+        assert screen.table.record.views_at()[2].hand in peeked  # cautious's cards, as they are
+        await until(pilot, lambda: my_ask(app) is not None and my_ask(app).request.kind != "tool")
+        screen.table.store.sync()
+        match_id = screen.table.match_id
+    uses = rows(
+        tmp_path / "arena.db",
+        "SELECT seat, tool, target, allowed FROM tool_uses WHERE match_id = ?",
+        match_id,
+    )
+    assert uses == [(0, "peek", 2, 1)]
+
+
+async def test_the_lobby_names_a_bad_table_and_starts_nothing(tmp_path: Path) -> None:
+    app = make_app(tmp_path, TableSpec(seats=["human:You", "bot:nobody"], seed=1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen_name(app) == "LobbyScreen"
+        error = text_of(app, "#lobby-error")
+        assert "Cannot start" in error and "nobody" in error
+    assert not (tmp_path / "arena.db").exists()  # nothing was written
