@@ -16,7 +16,6 @@ from arena.store.db import Store, StoreError
 from arena.table import (
     Table,
     TableError,
-    TableSpec,
     check_table,
     load_last_table,
     new_seed,
@@ -182,7 +181,3 @@ class ArenaApp(App[None]):
                 "Change what agents are told (off → on → monitor)",
                 screen.action_toggle_condition,
             )
-
-
-def default_spec() -> TableSpec:
-    return TableSpec()

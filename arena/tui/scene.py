@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from arena.players.human import Ask
@@ -73,7 +73,6 @@ class Scene:
     outbox: tuple[str, ...] = ()  # the perspective's lines waiting for the next exchange
     partners: tuple[int, ...] = ()  # seats the perspective shares a secret channel with
     hand_of: int | None = None  # whose cards the hand row shows: the human at the terminal
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def view(self) -> Any | None:
