@@ -71,19 +71,9 @@ class BatchPlan:
 
     @property
     def key(self) -> str:
-        identity = {
-            "observer": self.observer,
-            "framing": self.framing,
-            "offers": [str(o) for o in self.offers],
-            "grants": [str(g) for g in self.grants],
-            "monitor": self.monitor,
-            "experiment": self.experiment,
-            "game": self.game,
-            "preset": self.preset,
-            "config": self.config.model_dump(mode="json"),
-            "seats": [_identity(s) for s in self.seats],
-            "seed": self.seed,
-        }
+        # What is recorded of each match, but the software version; seats by their identity.
+        identity = {k: v for k, v in self.match_fields().items() if k != "version"}
+        identity.update(seats=[_identity(s) for s in self.seats], seed=self.seed)
         blob = json.dumps(identity, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 

@@ -21,12 +21,13 @@ from arena.conditions import OBSERVER_CONDITIONS, ObserverSwitch
 from arena.llm.config import ModelsConfig
 from arena.monitor import judge, monitored_items
 from arena.players.base import DecisionRequest, Player
-from arena.players.human import SECRET_ASKS, Desk
+from arena.players.human import Desk
 from arena.runtime import DecisionRecord, run_match
 from arena.seats import SeatError, make_player
 from arena.store.db import Store
 from arena.store.recorder import MatchRecorder
 from games.base import Decision, Event, GameError, SeatResult
+from tools.offers import SECRET_KINDS
 
 DEFAULT_TABLE_SEATS = {
     "liars-bar": ["human:You", "bot:counter", "bot:cautious", "bot:bluffer"],
@@ -168,7 +169,7 @@ class Shown:
         table.thinking.add(self.seat)
         table.changed()
         try:
-            if request.kind not in SECRET_ASKS:
+            if request.kind not in SECRET_KINDS:
                 await table.pause()
             return await self.player.decide(request)
         finally:

@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from arena.runtime import DecisionRecord
-from games.base import Event, SeatResult
+from arena.table import TableRecord
+from games.base import Event
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,25 +43,12 @@ def arena_process(
     )
 
 
-class Heard:
-    """A match listener that keeps everything it hears: events as (seq, hand, event), and the
-    decision records."""
+class Heard(TableRecord):
+    """A match listener that keeps everything it hears (the table's record): events as (seq,
+    hand, event), and the decision records."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[int, int, Event]] = []
-        self.decisions: list[DecisionRecord] = []
-
-    def on_event(self, seq: int, hand: int, event: Event) -> None:
-        self.events.append((seq, hand, event))
-
-    def on_decision(self, record: DecisionRecord) -> None:
-        self.decisions.append(record)
-
-    async def flush(self) -> None:
-        pass
-
-    def on_end(self, results: tuple[SeatResult, ...], hands: int) -> None:
-        pass
+        super().__init__(seats=0)
 
     def of(self, kind: str) -> list[Event]:
         """The events of one kind, in order."""

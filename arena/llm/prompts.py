@@ -650,7 +650,7 @@ def describe_event(game: str, event: Event, seat: int, names: Sequence[str]) -> 
     _folder(game)
     if not event.audience.includes(seat):
         return None
-    if event.kind in _SECRET_EVENTS:
+    if event.kind in EVENT_KINDS:
         return _sentence(_secret_line(game, event, seat, names))
     if game == LIARS_BAR:
         return _liars_bar_line(event, seat, names)
@@ -759,7 +759,6 @@ def _cleanup_line(event: Event, me: int, names: Sequence[str]) -> str | None:
 
 # The secret phase's events (`arena.secrets`) and the effects of secret tools: each line says only
 # what its payload tells the seat, who is in its audience.
-_SECRET_EVENTS = EVENT_KINDS
 _ANSWERED = {ACCEPT: "accepted", REFUSE: "refused", UNCLEAR: "gave no clear answer to"}
 # Alliance-hint advice codes, per game: what the coaching says.
 _ADVICE = {
@@ -841,7 +840,7 @@ def _secret_line(game: str, event: Event, me: int, names: Sequence[str]) -> str 
         )
     if kind == "remote_zap":
         return f"You remotely froze {who(p['target'])} for {_count(p['freeze'], 'step')}."
-    return None  # pragma: no cover - every kind of _SECRET_EVENTS is handled above
+    return None  # pragma: no cover - every kind of EVENT_KINDS is handled above
 
 
 def _hint_line(game: str, p: Mapping[str, Any], me: int, names: Sequence[str]) -> str:

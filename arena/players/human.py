@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 
 from arena.players.base import DecisionRequest
 from games.base import Decision, Event
-from tools.offers import NONE, SEND, MessageView
+from tools.offers import NONE, SECRET_KINDS, SEND, MessageView
 
-SECRET_ASKS = ("offer", "invite", "message", "tool")
 WAITS_FOR_MOVE = ("message", "tool")  # answered "none" when the human makes the game move
 
 
@@ -35,7 +34,7 @@ class Ask:
 
     @property
     def secret(self) -> bool:
-        return self.request.kind in SECRET_ASKS
+        return self.request.kind in SECRET_KINDS
 
 
 class Desk:
@@ -81,7 +80,7 @@ class Desk:
                 return Decision(NONE)
         elif kind == "tool" and seat in self.moves:
             return Decision(NONE)
-        elif kind not in SECRET_ASKS:
+        elif kind not in SECRET_KINDS:
             move = self.moves.pop(seat, None)
             if move is not None and move.action in request.legal:
                 return move

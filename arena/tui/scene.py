@@ -19,9 +19,6 @@ from arena.table import TableRecord
 from games.base import Event
 from tools.catalogue import CATALOGUE
 
-# Events shown in the secret panel (and marked secret in the observer's log), never in a seat's
-# public log.
-SECRET_KINDS = EVENT_KINDS
 GAME_TITLES = {"liars-bar": "Liar's Bar", "cleanup": "Cleanup"}
 SUITS = {"Q": "Queen", "K": "King", "A": "Ace", "J": "Joker"}
 
@@ -82,10 +79,6 @@ class Scene:
             return self.views[self.perspective]
         return next((v for v in self.views if v is not None), None)
 
-    @property
-    def names(self) -> list[str]:
-        return [seat.name for seat in self.seats]
-
 
 def build_scene(
     record: TableRecord,
@@ -139,7 +132,7 @@ def build_scene(
             flagged, reason = flags[seq]
             mark = "[b red]⚑ flagged[/]" if flagged else "[green]✓ not flagged[/]"
             text = f"{text} — monitor: {mark} [dim]({reason})[/]"
-        line = LogLine(seq, text, event.kind in SECRET_KINDS)
+        line = LogLine(seq, text, event.kind in EVENT_KINDS)  # secret: the hidden panel only
         if event.kind == "shot":
             last_shot = line
         if line.secret:

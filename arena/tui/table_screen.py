@@ -98,16 +98,13 @@ class TableScreen(Screen[None]):
         if event.worker.name != "match":
             return
         if event.state == WorkerState.SUCCESS and isinstance(event.worker.result, int):
-            self.post_message(MatchFinished(event.worker.result))
+            self.app.post_message(MatchFinished(event.worker.result))
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             self.notify(
                 f"The match stopped: {type(error).__name__}: {error}", severity="error", timeout=30
             )
             self.table_changed()
-
-    def on_match_finished(self, message: MatchFinished) -> None:
-        self.app.post_message(message)
 
     def table_changed(self) -> None:
         """Anything at the table changed: hand over the terminal if another human is up, and
@@ -369,16 +366,6 @@ class LiarsBarScreen(TableScreen):
         action = actions.get(event.button.id or "")
         if action is not None:
             action()
-
-
-CLEANUP_KEYS = {
-    "up": "UP",
-    "down": "DOWN",
-    "left": "LEFT",
-    "right": "RIGHT",
-    "space": "STAY",
-    "c": "CLEAN",
-}
 
 
 class CleanupScreen(TableScreen):
