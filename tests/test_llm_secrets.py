@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arena.conditions import ObserverSwitch, observer_text
@@ -377,7 +377,9 @@ def test_canaries_sent_on_a_channel_reach_no_other_seats_prompt(
 
     setup = SecretSetup(grants=[GrantSpec("secret_channel", *pair)])
     match = asyncio.run(play(answer, setup, game=game, seed=seed))
-    assert canaries
+    # A two-round match may end before either ally has a turn, so no exchange is asked: such an
+    # example says nothing about leaks (hypothesis fails if too many are like that).
+    assume(canaries)
     for body in match.requests:
         seat = seat_of(body)
         text = json.dumps(body["messages"])
