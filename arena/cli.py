@@ -24,7 +24,8 @@ from games.base import GameError
 app = typer.Typer(
     name="arena",
     pretty_exceptions_show_locals=False,  # a traceback must never print a key held in a local
-    help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents.",
+    help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. "
+    "Without a command: arena play.",
     add_completion=False,
 )
 LLM_CONCURRENCY = 16
@@ -341,8 +342,7 @@ def play(
         float, typer.Option(min=0.0, help="seconds each bot or LLM move is shown before it is made")
     ] = 0.6,
 ) -> None:
-    """The arena in this terminal: the lobby, then the table (Enter starts Liar's Bar, you
-    against three bots)."""
+    """The arena in this terminal: Enter in the lobby starts you against three bots."""
     from arena.tui.app import ArenaApp
 
     path = db or default_db_path()
@@ -398,8 +398,7 @@ def serve(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """The arena in a browser (textual-serve): each browser tab gets its own arena process,
-    all recording into the same database."""
+    """The arena in a browser (textual-serve), one arena process per tab, one database."""
     import shlex
     import sys
 
