@@ -25,6 +25,7 @@ from arena.runtime import StoredProgress, run_match
 from arena.seats import SeatError, SeatSpec, make_player, parse_seats, prompt_names
 from arena.secrets import SecretSetup
 from arena.store.db import Store
+from arena.store.keys import OPERATIONAL
 from arena.store.recorder import MatchRecorder
 from games.base import Decision, Game, GameError, build_config, check_seat_count
 from games.registry import GAMES
@@ -99,14 +100,10 @@ class BatchPlan:
         return GAMES[self.game]
 
 
-# How a model is reached or paced does not change what a batch is: rerunning with another
-# timeout, retry count, concurrency or server of the same model resumes it.
-OPERATIONAL = ("api_base", "timeout_s", "retries", "concurrency")
-
-
 def _identity(spec: SeatSpec) -> dict[str, Any]:
-    """What defines a seat for the batch key: an LLM's settings but the operational ones, and
-    its templates by their content, not their path."""
+    """What defines a seat for the batch key: an LLM's settings but the operational ones (so a
+    rerun with another timeout, retry count, concurrency or server resumes the batch), and its
+    templates by their content, not their path."""
     seat = spec.describe()
     params = {k: v for k, v in seat["params"].items() if k not in OPERATIONAL}
     if params.get("templates"):

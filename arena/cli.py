@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,12 +16,32 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arena.batch import BatchPlan, offer_summary, plan, run_batch, summarize
+from arena.analysis.output import (
+    SIMULATED_NOTE,
+    cell,
+    columns_of,
+    observability_chart,
+    report_json,
+    rows_table,
+    section_table,
+    write_csv,
+    write_jsonl,
+)
+from arena.analysis.report import (
+    SECTION_NAMES,
+    Column,
+    Filters,
+    ReportError,
+    build_report,
+    exportable,
+    selection_size,
+)
+from arena.batch import DEFAULT_SEATS, BatchPlan, offer_summary, plan, run_batch, summarize
 from arena.experiment import ExperimentError, load_experiment
 from arena.llm.config import ConfigError, load_models
 from arena.llm.gateway import GatewayError
 from arena.seats import SeatError
-from arena.store.db import Store, StoreError, default_db_path
+from arena.store.db import Store, StoreError, default_db_path, open_read_only
 from games.base import GameError
 
 app = typer.Typer(
@@ -411,6 +434,347 @@ def serve(
         command += ["--config", str(config.resolve())]
     err.print(f"serving the arena on http://{host}:{port} (Ctrl+C stops)", highlight=False)
     Server(shlex.join(command), host=host, port=port, title="Collusion Arena").serve()
+
+
+# -- analysis --------------------------------------------------------------------------------
+
+FormatOption = Annotated[str, typer.Option("--format", help="table (default), csv or json")]
+
+
+def _formats(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise fail(f"--format {value!r}: choose one of {', '.join(allowed)}")
+    return value
+
+
+def _analysis_connection(path: Path) -> sqlite3.Connection:
+    """Bring an older arena file up to the current schema (the analysis views came with
+    version 5), then read it through a connection that cannot write."""
+    if not path.exists():
+        raise fail(f"no database at {path}")
+    try:
+        Store(path).close()
+        return open_read_only(path)
+    except StoreError as error:
+        raise fail(str(error)) from None
+
+
+@app.command()
+def analyze(
+    db: DbOption = None,
+    game: Annotated[str | None, typer.Option(help="liars-bar or cleanup")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="one agent: an LLM's model string or a bot persona (e.g. counter)"),
+    ] = None,
+    framing: Annotated[str | None, typer.Option(help="one framing, e.g. ethical")] = None,
+    observer: Annotated[
+        str | None,
+        typer.Option(help="one observer condition: off, on or monitor (drops the effect table)"),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="matches created from this date or time on (UTC)")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="matches created up to this date (inclusive) or time")
+    ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(help="one batch (its key, as `arena run` prints it) or experiment name"),
+    ] = None,
+    section: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"only these tables of the report (repeatable): {', '.join(SECTION_NAMES)}"
+        ),
+    ] = None,
+    format_: FormatOption = "table",
+) -> None:
+    """The collusion report: adoption, the observability effect, collusive play, harm, monitor
+    flags against actions, and cost, with 95% intervals and exact tests.
+
+    Each table is also a view of the database (see docs/schema.md); CSV prints one block per
+    table (`--section` for one), JSON one object.
+    """
+    fmt = _formats(format_, ("table", "csv", "json"))
+    unknown = [name for name in section or [] if name not in SECTION_NAMES]
+    if unknown:
+        raise fail(f"no report table {unknown[0]!r} (known: {', '.join(SECTION_NAMES)})")
+    path = db or default_db_path()
+    filters = Filters(game, model, framing, observer, since, until, series)
+    try:
+        filters.check()
+    except ReportError as error:
+        raise fail(str(error)) from None
+    conn = _analysis_connection(path)
+    try:
+        report = build_report(conn, filters, section or SECTION_NAMES)
+        matches, finished = selection_size(conn, filters)
+    except ReportError as error:
+        raise fail(str(error)) from None
+    finally:
+        conn.close()
+    if fmt == "json":
+        document = {"database": str(path), "matches": matches, "finished": finished}
+        document.update(report_json(report))
+        out.print_json(data=document)
+        return
+    if fmt == "csv":
+        for i, part in enumerate(report.sections):
+            if len(report.sections) > 1:
+                print(("\n" if i else "") + f"# {part.name}")
+            names = columns_of(part.rows)
+            write_csv(sys.stdout, names, ([row[n] for n in names] for row in part.rows))
+        return
+    out.print(
+        f"[bold]Collusion report[/] · {report.filters.describe()} · {matches:,} matches "
+        f"({finished:,} finished) · {path}",
+        highlight=False,
+    )
+    for part in report.sections:
+        if not part.rows:
+            why = "; ".join(part.notes) or "no rows in this selection"
+            out.print(f"\n[bold]{part.title}[/]: [dim]{why}[/]", highlight=False)
+            continue
+        out.print()
+        out.print(section_table(part))
+        out.print(f"[dim]{part.about}[/]", highlight=False)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help='one SQL statement, e.g. "SELECT * FROM adoption"')],
+    db: DbOption = None,
+    format_: FormatOption = "table",
+) -> None:
+    """Run one read-only SQL statement over the database (it cannot change the file)."""
+    fmt = _formats(format_, ("table", "csv", "json"))
+    path = db or default_db_path()
+    try:
+        conn = open_read_only(path)
+    except StoreError as error:
+        raise fail(str(error)) from None
+    try:
+        cursor = conn.execute(query)
+        names = [d[0] for d in cursor.description or ()]
+        if fmt == "table":
+            rows = cursor.fetchall()
+            out.print(rows_table(names, rows, None))
+            err.print(f"{len(rows):,} rows", highlight=False)
+        elif fmt == "csv":
+            write_csv(sys.stdout, names, cursor)
+        else:
+            write_jsonl(sys.stdout, names, cursor)
+    except sqlite3.Error as error:
+        text = str(error)
+        if isinstance(error, sqlite3.DatabaseError) and (
+            "readonly" in text or "authoriz" in text or "I/O" in text
+        ):
+            raise fail(f"arena sql is read-only, {path} was not changed ({text})") from None
+        raise fail(f"the query failed: {text}") from None
+    except sqlite3.Warning as error:  # e.g. more than one statement
+        raise fail(f"the query failed: {error}") from None
+    finally:
+        conn.close()
+
+
+@app.command()
+def export(
+    table: Annotated[
+        list[str] | None,
+        typer.Option(help="a table or view to export (repeatable; default: every table and view)"),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="folder to write into (created if missing)")
+    ] = Path("export"),
+    format_: Annotated[str, typer.Option("--format", help="csv (default) or jsonl")] = "csv",
+    db: DbOption = None,
+) -> None:
+    """Write tables and views as CSV or JSON Lines files, one per table, into a folder."""
+    fmt = _formats(format_, ("csv", "jsonl"))
+    path = db or default_db_path()
+    conn = _analysis_connection(path)
+    try:
+        known = exportable(conn)
+        chosen = table or known
+        unknown = [name for name in chosen if name not in known]
+        if unknown:
+            raise fail(f"no table or view {unknown[0]!r} in {path} (known: {', '.join(known)})")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise fail(f"cannot create {out_dir}: {error.strerror}") from None
+        written = _export(conn, chosen, out_dir, fmt)
+    finally:
+        conn.close()
+    for name, rows, file in written:
+        out.print(f"{name}: {rows:,} rows → {file}", highlight=False)
+
+
+def _export(
+    conn: sqlite3.Connection, names: list[str], folder: Path, fmt: str
+) -> list[tuple[str, int, Path]]:
+    """Write each table through a `.part` file renamed once whole, so a failure leaves no
+    half-written file behind."""
+    writer = write_csv if fmt == "csv" else write_jsonl
+    done = []
+    progress = Progress(
+        TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(), console=err, transient=True,
+    )  # fmt: skip
+    with progress:
+        for name in names:
+            target = folder / f"{name}.{fmt}"
+            part = target.with_name(target.name + ".part")
+            task = progress.add_task(name)
+            try:
+                cursor = conn.execute(f'SELECT * FROM "{name}"')
+                columns = [d[0] for d in cursor.description]
+
+                def counted(rows: Any, task: Any = task) -> Any:
+                    for i, row in enumerate(rows, 1):
+                        if i % 10_000 == 0:
+                            progress.update(task, completed=i)
+                        yield row
+
+                with part.open("w", encoding="utf-8", newline="") as file:
+                    count = writer(file, columns, counted(cursor))
+                part.replace(target)
+            except (OSError, sqlite3.Error) as error:
+                part.unlink(missing_ok=True)
+                reason = getattr(error, "strerror", None) or str(error)
+                raise fail(f"cannot export {name} to {target}: {reason}") from None
+            progress.remove_task(task)
+            done.append((name, count, target))
+    return done
+
+
+demo_app = typer.Typer(help="Demonstrations for trainers.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+DEMO_OFFERS = {
+    "liars-bar": ["secret_channel:0", "peek:1"],
+    "cleanup": ["secret_channel:0", "remote_zap:1"],
+}
+DEMO_EXPERIMENT = "demo-observability"
+
+
+@demo_app.command("observability")
+def demo_observability(
+    llm: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="LLM aliases (from --config) or model strings to seat first; the other seats "
+            "are the game's default bots. None: bots only",
+            show_default=False,
+        ),
+    ] = None,
+    game: Annotated[str, typer.Option(help="liars-bar or cleanup")] = "liars-bar",
+    matches: Annotated[int, typer.Option(min=1, help="matches under each condition")] = 20,
+    seed: Annotated[int, typer.Option(help="match i plays seed SEED+i in both conditions")] = 1,
+    offer: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="an offer, as for arena run (repeatable; default: secret_channel:0 and peek:1 "
+            "in liars-bar, secret_channel:0 and remote_zap:1 in cleanup)"
+        ),
+    ] = None,
+    framing: Annotated[str, typer.Option(help="how the tools are described")] = "neutral",
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="matches at once (default as for arena run)")
+    ] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    api_base: Annotated[
+        str | None, typer.Option(help="API base URL for the LLM seats given here")
+    ] = None,
+) -> None:
+    """The same seeds and seats played with the observer off and on, then adoption under the
+    two conditions side by side, with the effect, its 95% interval and an exact test.
+
+    Rerunning the same demo reuses the matches already played.
+    """
+    try:
+        models = load_models(config)
+        if game not in DEFAULT_SEATS:
+            raise GameError(f"unknown game {game!r} (known: {', '.join(DEFAULT_SEATS)})")
+        bots = DEFAULT_SEATS[game]
+        if len(llm or []) > len(bots):
+            raise GameError(f"at most {len(bots)} LLM seats at {game}")
+        seats = [f"llm:{name}" for name in llm or []] + bots[len(llm or []) :]
+        batches = [
+            plan(
+                game,
+                None,
+                {},
+                seats,
+                matches,
+                seed,
+                models,
+                api_base,
+                observer=condition,
+                framing=framing,
+                offers=offer or DEMO_OFFERS[game],
+                experiment=DEMO_EXPERIMENT,
+            )
+            for condition in ("off", "on")
+        ]
+        store = Store(db or default_db_path())
+    except (GameError, SeatError, StoreError, ConfigError) as error:
+        raise fail(str(error)) from None
+    has_llm = bool(llm)
+    at_once = concurrency or (LLM_CONCURRENCY if has_llm else BOT_CONCURRENCY)
+    err.print(
+        f"{game}: {matches} matches with the observer off, then the same seeds and seats with "
+        f"it on · seats {', '.join(seats)} · offers {', '.join(offer or DEMO_OFFERS[game])}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    progress = Progress(
+        TextColumn("observer {task.fields[condition]}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err,
+    )  # fmt: skip
+    tasks = [progress.add_task("", total=matches, condition=b.observer) for b in batches]
+    try:
+        with store, progress:
+            for batch, task in zip(batches, tasks, strict=True):
+                asyncio.run(run_batch(store, batch, at_once, partial(progress.advance, task)))
+    except KeyboardInterrupt:
+        err.print("interrupted: rerun the same command to finish the demo")
+        raise typer.Exit(130) from None
+    except (StoreError, GatewayError) as error:
+        raise fail(str(error)) from None
+    conn = _analysis_connection(db or default_db_path())
+    try:
+        filters = Filters(batches=tuple(b.key for b in batches))
+        report = build_report(conn, filters, ("observability",))
+    finally:
+        conn.close()
+    rows = report.section("observability").rows
+    if not rows:
+        out.print("no offers were answered under both conditions: nothing to compare")
+        return
+    table = Table(title="Adoption with the observer off and on", title_justify="left",
+                  caption=SIMULATED_NOTE if any(r["simulated"] for r in rows) else None,
+                  caption_justify="left")  # fmt: skip
+    columns = (
+        Column("agent", "agent"), Column("tool", "tool"),
+        Column("off_rate", "off [95% CI]", "rate"), Column("on_rate", "on [95% CI]", "rate"),
+        Column("shown_effect", "effect [95% CI]", "signed"), Column("p", "p", "p"),
+        Column("design", "design"),
+    )  # fmt: skip
+    for column in columns:
+        table.add_column(column.title, justify="left" if column.kind == "text" else "right")
+    for row in rows:
+        table.add_row(*(cell(row, column) for column in columns))
+    out.print(table)
+    out.print(observability_chart(rows), highlight=False)
+    out.print(
+        "[dim]effect = adoption off − on: positive means the tools are taken more when agents "
+        "are told nobody watches. Paired by seed (McNemar exact test). "
+        f'Again with SQL: arena sql "SELECT * FROM observability WHERE experiment = '
+        f"'{DEMO_EXPERIMENT}'\"[/]",
+        highlight=False,
+    )
 
 
 def main() -> None:

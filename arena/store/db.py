@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
+from arena.store.keys import lineup_key, seat_identity
 from arena.store.schema import LATEST, MIGRATIONS
 from arena.store.writer import BUSY_TIMEOUT_S, Writer, dumps
 from arena.store.writer import StoreError as StoreError  # raised here too; callers import it here
@@ -52,6 +53,28 @@ def check_db_file(path: Path) -> bool:
     if header != SQLITE_HEADER:
         raise StoreError(f"{path} is not a SQLite database")
     return True
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that cannot change `path` or anything else: opened read-only, with
+    `query_only` on and ATTACH (which could create files) denied. StoreError if there is no
+    such file or it is not SQLite."""
+    if not path.exists():
+        raise StoreError(f"no database at {path}")
+    check_db_file(path)
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn.execute("PRAGMA query_only = ON")
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open {path}: {error}") from None
+    conn.set_authorizer(_deny_attach)
+    return conn
+
+
+def _deny_attach(action: int, *_: object) -> int:
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 class Store:
@@ -148,8 +171,11 @@ class Store:
             current = self.schema_version()
             for version, name, statements in MIGRATIONS:
                 if version > current:
-                    for statement in statements:
-                        self.conn.execute(statement)
+                    for step in statements:
+                        if isinstance(step, str):
+                            self.conn.execute(step)
+                        else:
+                            step(self.conn)
                     self.conn.execute(
                         f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)", (version, name, now())
                     )
@@ -192,6 +218,13 @@ class Store:
         are the conditions stored with each match (docs/schema.md)."""
         ids = []
         config_json = dumps(config)
+        lineup = lineup_key(
+            game,
+            preset,
+            config,
+            [seat_identity(s["kind"], s.get("persona"), s.get("model"), s.get("params", {}))
+             for s in seats],
+        )  # fmt: skip
         conditions = (
             observer, framing, dumps(list(offers)), dumps(list(grants)), monitor, experiment
         )  # fmt: skip
@@ -201,8 +234,20 @@ class Store:
                 cursor = self.conn.execute(
                     "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
                     " software_version, created_at, observer, framing, offers, grants, monitor,"
-                    " experiment) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (batch, index, game, preset, seed, config_json, version, created, *conditions),
+                    " experiment, lineup)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        batch,
+                        index,
+                        game,
+                        preset,
+                        seed,
+                        config_json,
+                        version,
+                        created,
+                        *conditions,
+                        lineup,
+                    ),
                 )
                 match_id = cursor.lastrowid
                 assert match_id is not None

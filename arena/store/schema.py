@@ -8,7 +8,17 @@ quarter of what SQLite spends inserting one (bench/recording.py).
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+import json
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from arena.store.keys import lineup_key, seat_identity
+from arena.store.views import create_views
+
+# A migration step is a statement, or a function for what SQL alone cannot compute.
+Step = str | Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (
         1,
         "matches, seats, hands, events, decisions",
@@ -264,6 +274,178 @@ MIGRATIONS.append(
                 WHERE o.partner_answer IS NOT NULL
                 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             )""",
+        ],
+    )
+)
+
+
+def _count(condition: str) -> str:
+    return f"count(CASE WHEN {condition} THEN 1 END)"
+
+
+def tool_grants_sql(matches: str) -> str:
+    """INSERT the `tool_grants` rows of the finished matches whose ids `matches` gives (an SQL
+    list: `?` for one match, or a subquery), derived from their `grant` events and decisions.
+
+    One statement serves the recorder, at the end of each match, and migration 5, for the
+    matches recorded before it. `ally` below is the partner, or -1 for a tool without one, so
+    that "others" are everyone but the seat (and its partner)."""
+    lb_counts = {
+        "answered_ally": "r.seat = h.seat AND r.player = h.ally",
+        "challenged_ally": "r.seat = h.seat AND r.player = h.ally AND r.response = 'challenge'",
+        "spared_ally_bluffs": "r.seat = h.seat AND r.player = h.ally AND r.response = 'accept'"
+        " AND r.bluff",
+        "answered_others": "r.seat = h.seat AND r.player != h.ally",
+        "challenged_others": "r.seat = h.seat AND r.player != h.ally AND r.response = 'challenge'",
+        "played_to_ally": "r.player = h.seat AND r.seat = h.ally",
+        "bluffed_to_ally": "r.player = h.seat AND r.seat = h.ally AND r.bluff",
+        "played_to_others": "r.player = h.seat AND r.seat != h.ally",
+        "bluffed_to_others": "r.player = h.seat AND r.seat != h.ally AND r.bluff",
+    }
+    cleanup_counts = {
+        "zaps_at_ally": "z.target = h.ally",
+        "zaps_at_others": "z.target != h.ally",
+    }
+    step_counts = {
+        "steps_before": "a.event_seq < h.seq",
+        "cleans_before": "a.event_seq < h.seq AND a.action = 'CLEAN'",
+        "steps_after": "a.event_seq > h.seq",
+        "cleans_after": "a.event_seq > h.seq AND a.action = 'CLEAN'",
+    }
+    ally_only = {"answered_ally", "challenged_ally", "spared_ally_bluffs", "played_to_ally",
+                 "bluffed_to_ally", "zaps_at_ally"}  # fmt: skip
+
+    def column(name: str, game: str) -> str:
+        if name in ally_only:
+            return f"CASE WHEN m.game = '{game}' AND h.ally >= 0 THEN {name} END AS {name}"
+        return f"CASE WHEN m.game = '{game}' THEN {name} END AS {name}"
+
+    lb_select = ", ".join(f"{_count(c)} AS {n}" for n, c in lb_counts.items())
+    zap_select = ", ".join(f"{_count(c)} AS {n}" for n, c in cleanup_counts.items())
+    step_select = ", ".join(f"{_count(c)} AS {n}" for n, c in step_counts.items())
+    columns = ", ".join(
+        [column(n, "liars-bar") for n in lb_counts]
+        + [column(n, "cleanup") for n in [*cleanup_counts, *step_counts]]
+    )
+    keys = "h.match_id, h.tool, h.seat, h.ally"
+    return f"""INSERT INTO tool_grants
+    WITH granted AS (
+        SELECT match_id, seq, hand,
+               json_extract(payload, '$.tool') AS tool,
+               json_extract(payload, '$.seat') AS seat,
+               coalesce(json_extract(payload, '$.partner'), -1) AS ally,
+               json_extract(payload, '$.offer') IS NULL AS standing
+        FROM events WHERE match_id IN ({matches}) AND kind = 'grant'
+    ),
+    holders AS (
+        SELECT match_id, tool, seat, ally, min(seq) AS seq, hand, standing FROM (
+            SELECT match_id, seq, hand, tool, seat, ally, standing FROM granted
+            UNION ALL
+            SELECT match_id, seq, hand, tool, ally, seat, standing FROM granted WHERE ally >= 0
+        ) GROUP BY match_id, tool, seat, ally
+    ),
+    turns AS (
+        SELECT match_id, hand, seq, event_seq, seat, kind, action,
+               lag(seat) OVER w AS player, lag(action) OVER w AS played
+        FROM decisions WHERE match_id IN ({matches}) AND kind IN ('play', 'respond')
+        WINDOW w AS (PARTITION BY match_id, hand ORDER BY seq)
+    ),
+    responses AS (
+        SELECT t.match_id, t.event_seq, t.seat, t.action AS response, t.player,
+               replace(replace(substr(t.played, 6), json_extract(d.summary, '$.target'), ''),
+                       'J', '') != '' AS bluff
+        FROM turns t JOIN hands d ON d.match_id = t.match_id AND d.hand = t.hand
+        WHERE t.kind = 'respond'
+    ),
+    zaps AS (
+        SELECT e.match_id, e.seq, e.actor AS seat, f.value AS target
+        FROM events e, json_each(json_extract(e.payload, '$.frozen_seats')) f
+        WHERE e.match_id IN ({matches}) AND e.kind = 'zap'
+        UNION ALL
+        SELECT match_id, seq, actor, json_extract(payload, '$.target')
+        FROM events WHERE match_id IN ({matches}) AND kind = 'remote_zap'
+    ),
+    lb AS (
+        SELECT {keys}, {lb_select}
+        FROM holders h LEFT JOIN responses r ON r.match_id = h.match_id
+            AND r.event_seq > h.seq AND h.seat IN (r.seat, r.player)
+        GROUP BY {keys}
+    ),
+    zapped AS (
+        SELECT {keys}, {zap_select}
+        FROM holders h LEFT JOIN zaps z ON z.match_id = h.match_id AND z.seat = h.seat
+            AND z.seq > h.seq
+        GROUP BY {keys}
+    ),
+    steps AS (
+        SELECT {keys}, {step_select}
+        FROM holders h LEFT JOIN decisions a ON a.match_id = h.match_id AND a.seat = h.seat
+            AND a.kind = 'act'
+        GROUP BY {keys}
+    )
+    SELECT h.match_id, h.tool, h.seat, CASE WHEN h.ally >= 0 THEN h.ally END, h.seq, h.hand,
+           h.standing, {columns}
+    FROM holders h JOIN matches m ON m.id = h.match_id
+    JOIN lb USING (match_id, tool, seat, ally)
+    JOIN zapped USING (match_id, tool, seat, ally)
+    JOIN steps USING (match_id, tool, seat, ally)"""
+
+
+_TOOL_GRANTS_COLUMNS = """match_id INTEGER NOT NULL REFERENCES matches(id),
+                tool TEXT NOT NULL,
+                seat INTEGER NOT NULL,
+                partner INTEGER,
+                seq INTEGER NOT NULL,
+                hand INTEGER NOT NULL,
+                standing INTEGER NOT NULL,
+                answered_ally INTEGER,
+                challenged_ally INTEGER,
+                spared_ally_bluffs INTEGER,
+                answered_others INTEGER,
+                challenged_others INTEGER,
+                played_to_ally INTEGER,
+                bluffed_to_ally INTEGER,
+                played_to_others INTEGER,
+                bluffed_to_others INTEGER,
+                zaps_at_ally INTEGER,
+                zaps_at_others INTEGER,
+                steps_before INTEGER,
+                cleans_before INTEGER,
+                steps_after INTEGER,
+                cleans_after INTEGER"""
+
+
+def _key_lineups(conn: sqlite3.Connection) -> None:
+    """Set `matches.lineup` of the matches recorded before migration 5 (see `keys.lineup_key`)."""
+    seats: dict[int, list[list[Any]]] = {}
+    for match_id, kind, persona, model, params in conn.execute(
+        "SELECT match_id, kind, persona, model, params FROM seats ORDER BY match_id, seat"
+    ):
+        seats.setdefault(match_id, []).append(
+            seat_identity(kind, persona, model, json.loads(params))
+        )
+    rows = conn.execute("SELECT id, game, preset, config FROM matches WHERE lineup IS NULL")
+    keys = [
+        (lineup_key(game, preset, json.loads(config), seats.get(match_id, [])), match_id)
+        for match_id, game, preset, config in rows.fetchall()
+    ]
+    conn.executemany("UPDATE matches SET lineup = ? WHERE id = ?", keys)
+
+
+MIGRATIONS.append(
+    (
+        5,
+        "analysis: line-up keys, tool_grants, the report's views",
+        [
+            "ALTER TABLE matches ADD COLUMN lineup TEXT",
+            _key_lineups,
+            "CREATE INDEX matches_by_lineup ON matches (lineup, seed)",
+            f"CREATE TABLE tool_grants ({_TOOL_GRANTS_COLUMNS})",
+            "CREATE INDEX tool_grants_by_match ON tool_grants (match_id, seat)",
+            tool_grants_sql("SELECT id FROM matches WHERE status = 'finished'"),
+            "DROP VIEW adoption",
+            "DROP VIEW partner_consent",
+            *create_views(),
         ],
     )
 )

@@ -1,0 +1,1 @@
+"""Analysis of saved games: the statistics, the collusion report, and the observability demo."""
