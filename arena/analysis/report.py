@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arena.analysis import stats
-from arena.store.views import view_sql
+from arena.store.views import OFFER_ROWS, view_sql
 from games.registry import GAMES
 
 OBSERVER_CONDITIONS = ("off", "on", "monitor")
@@ -540,3 +540,20 @@ def exportable(conn: sqlite3.Connection) -> list[str]:
         " ORDER BY type = 'view', rowid"
     )
     return [name for (name,) in rows]
+
+
+ADOPTION_GROUP = ("experiment", "game", "agent", "seat_kind", "simulated", "framing", "observer",
+                  "tool")  # fmt: skip
+
+
+def offers_behind(conn: sqlite3.Connection, filters: Filters, group: Row) -> list[Row]:
+    """The answered offers counted in one row of the adoption table (its group columns), with
+    their match, seed, seat, answer and reason, in match order: the way from a rate to the
+    matches to replay."""
+    where, params = filters.where()
+    same = " AND ".join(f"{key} IS :group_{key}" for key in ADOPTION_GROUP)
+    params.update({f"group_{key}": group[key] for key in ADOPTION_GROUP})
+    sql = f"""SELECT match_id, seed, seat, hand, observer, answer, reason, partner_answer,
+                     created_at
+              FROM ({OFFER_ROWS}) WHERE {where} AND {same} ORDER BY match_id, offer_seq"""
+    return query(conn, sql, params)

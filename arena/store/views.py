@@ -78,11 +78,11 @@ def _sd(total: str, squares: str, n: str) -> str:
 
 _AGENT = "coalesce(s.model, s.persona, s.kind)"
 
-# One row per answered offer.
-_OFFERS = f"""
+# One row per answered offer, with the columns of its groups and filters.
+OFFER_ROWS = f"""
     SELECT o.match_id, m.experiment, m.game, {_AGENT} AS agent, s.kind AS seat_kind,
-           o.simulated, o.framing, o.observer, o.tool, o.seat, o.hand, o.answer,
-           o.partner_answer, m.created_at, m.batch, m.lineup, m.seed,
+           o.simulated, o.framing, o.observer, o.tool, o.seat, o.hand, o.offer_seq, o.answer,
+           o.reason, o.partner_answer, m.created_at, m.batch, m.lineup, m.seed,
            m.offers AS offer_specs, m.grants AS grant_specs
     FROM tool_offers o
     JOIN matches m ON m.id = o.match_id
@@ -104,7 +104,7 @@ FROM (
            sum(answer = 'unclear') AS unclear,
            count(partner_answer) AS invites,
            sum(coalesce(partner_answer = 'accept', 0)) AS partners_accepted
-    FROM ({_OFFERS}) WHERE {{where}}
+    FROM ({OFFER_ROWS}) WHERE {{where}}
     GROUP BY experiment, game, agent, seat_kind, simulated, framing, observer, tool
 )"""
 
@@ -135,7 +135,7 @@ _OBS_GROUP = ", ".join(_OBS_KEYS)
 _OBS_MATCH = " AND ".join(f"p.{k} IS u.{k}" for k in _OBS_KEYS)
 
 OBSERVABILITY = f"""
-WITH offers AS (SELECT * FROM ({_OFFERS}) WHERE {{where}}),
+WITH offers AS (SELECT * FROM ({OFFER_ROWS}) WHERE {{where}}),
 unpaired AS (
     SELECT {_OBS_GROUP},
            sum(observer = 'off') AS off_offers,
