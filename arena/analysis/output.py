@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from rich import box
 from rich.table import Table
 
 from arena.analysis.report import Column, Report, Row, Section
@@ -33,8 +34,9 @@ def _number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 0.01 else f"{value:.2f}"
 
 
-def cell(row: Row, column: Column) -> str:
-    """One cell of a report table, e.g. `0.62 [0.45, 0.76]`, `+0.13 [-0.02, +0.27]`, `—`."""
+def cell(row: Row, column: Column, sep: str = " ") -> str:
+    """One cell of a report table, e.g. `0.62 [0.45, 0.76]`, `+0.13 [-0.02, +0.27]`, `—`
+    (`sep` goes between a value and its interval)."""
     value = row.get(column.key)
     if value is None:
         return "—"
@@ -53,28 +55,43 @@ def cell(row: Row, column: Column) -> str:
     if bounds is not None:
         low, high = row.get(bounds[0]), row.get(bounds[1])
         if low is not None and high is not None:
-            text += f" [{low:{sign}.2f}, {high:{sign}.2f}]"
+            text += f"{sep}[{low:{sign}.2f}, {high:{sign}.2f}]"
     return text
 
 
 def section_table(section: Section) -> Table:
+    """The section's table for the terminal, made to fit 80 columns: text columns that hold one
+    value in every row are said once under the title; the others share one column, the agent
+    on the first line of each row and the rest on the second; intervals go under their value."""
+    texts = [column for column in section.columns if column.kind == "text"]
+    shared = [c for c in texts if len({cell(row, c) for row in section.rows}) == 1]
+    varying = sorted((c for c in texts if c not in shared), key=lambda c: c.key != "agent")
+    said = " · ".join(f"{c.title} {cell(section.rows[0], c)}" for c in shared)
     table = Table(
-        title=section.title,
+        title=f"[bold]{section.title}[/]" + (f"\n[dim]{said}[/]" if said else ""),
         title_justify="left",
         caption=SIMULATED_NOTE if section.simulated else None,
         caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    for column in section.columns:
-        right = column.kind != "text"
-        table.add_column(column.title, justify="right" if right else "left")
+    if varying:
+        table.add_column(" · ".join(c.title for c in varying), overflow="fold")
+    numbers = [column for column in section.columns if column.kind != "text"]
+    for column in numbers:
+        table.add_column(column.title, justify="right", overflow="fold")
     for row in section.rows:
-        table.add_row(*(cell(row, column) for column in section.columns))
+        group = []
+        if varying:
+            first, *rest = (cell(row, c) for c in varying)
+            group = [first + ("\n" + " · ".join(rest) if rest else "")]
+        table.add_row(*group, *(cell(row, column, "\n") for column in numbers))
     return table
 
 
 def report_json(report: Report) -> dict[str, Any]:
     return {
-        "filters": {k: v for k, v in vars(report.filters).items() if v is not None},
+        "filters": {k: v for k, v in vars(report.filters).items() if v not in (None, ())},
         "sections": {
             section.name: {
                 "title": section.title,
