@@ -68,6 +68,23 @@ def paired_difference(name: str, a: str, b: str, phi: str) -> str:
     return f"{a} - {b} AS {name}, max(-1.0, {low}) AS {name}_low, min(1.0, {high}) AS {name}_high"
 
 
+def paired_phi(both: str, first: str, second: str, neither: str) -> str:
+    """The continuity-corrected phi of a paired 2×2 table (Newcombe 1998, paired, method 10):
+    with A the product of the margins and B = both·neither − first·second, (B − n/2)/√A when
+    B > n/2, 0 when 0 ≤ B ≤ n/2, B/√A when B < 0, and 0 when A is 0."""
+    n = f"({both} + {first} + {second} + {neither})"
+    margins = (
+        f"(1.0 * ({both} + {first}) * ({second} + {neither}) * ({both} + {second})"
+        f" * ({first} + {neither}))"
+    )
+    cross = f"(1.0 * {both} * {neither} - 1.0 * {first} * {second})"
+    return (
+        f"CASE WHEN {margins} = 0 THEN 0.0"
+        f" WHEN {cross} > {n} / 2.0 THEN ({cross} - {n} / 2.0) / sqrt({margins})"
+        f" WHEN {cross} >= 0 THEN 0.0 ELSE {cross} / sqrt({margins}) END"
+    )
+
+
 def _sd(total: str, squares: str, n: str) -> str:
     """Sample standard deviation from a sum, a sum of squares and a count (null below 2)."""
     return (
@@ -177,16 +194,8 @@ SELECT {_OBS_GROUP}, off_offers, off_accepted, off_rate, off_rate_low, off_rate_
 FROM (
     SELECT *, {rate("paired_off_rate", "both_accepted + off_only", "pairs")},
            {rate("paired_on_rate", "both_accepted + on_only", "pairs")},
-           CASE WHEN margins = 0 THEN 0.0
-                WHEN cross > pairs / 2.0 THEN (cross - pairs / 2.0) / sqrt(margins)
-                WHEN cross >= 0 THEN 0.0
-                ELSE cross / sqrt(margins) END AS phi
-    FROM (
-        SELECT *, 1.0 * (both_accepted + off_only) * (on_only + neither)
-                      * (both_accepted + on_only) * (off_only + neither) AS margins,
-               1.0 * both_accepted * neither - 1.0 * off_only * on_only AS cross
-        FROM rates
-    )
+           {paired_phi("both_accepted", "off_only", "on_only", "neither")} AS phi
+    FROM rates
 )"""
 
 # One row per seat and granted tool, with its match and agent.

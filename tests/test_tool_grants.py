@@ -1,0 +1,211 @@
+"""`tool_grants`, derived by SQL when a match finishes, against a recount in Python from the
+same match's rows, over real bot matches of both games with partner tools offered and granted;
+and the views' SQL intervals against the tested statistics functions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arena.analysis import stats
+from arena.batch import plan, run_batch
+from arena.store.db import Store
+from arena.store.views import difference, paired_difference, paired_phi, rate
+from tests.support import read_only
+
+LIARS = ("answered_ally", "challenged_ally", "spared_ally_bluffs", "answered_others",
+         "challenged_others", "played_to_ally", "bluffed_to_ally", "played_to_others",
+         "bluffed_to_others")  # fmt: skip
+CLEANUP = ("zaps_at_ally", "zaps_at_others", "steps_before", "cleans_before", "steps_after",
+           "cleans_after")  # fmt: skip
+
+
+async def _play(db: Path) -> None:
+    with Store(db) as store:
+        liars = plan(
+            "liars-bar", "paper", {}, None, 8, 3, observer="off",
+            offers=["secret_channel:0", "peek:random@*.2", "alliance_hint:1@*.3"],
+            grants=["alliance_hint:2+3"],
+        )  # fmt: skip
+        await run_batch(store, liars, 4)
+        cleanup = plan(
+            "cleanup", None, {}, None, 6, 3, observer="on",
+            offers=["secret_channel:2@*.15"], grants=["remote_zap:1", "secret_channel:0+3"],
+        )  # fmt: skip
+        await run_batch(store, cleanup, 4)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("grants") / "arena.db"
+    asyncio.run(_play(path))
+    return path
+
+
+def _bluff(cards: str, target: str) -> bool:
+    return any(card not in (target, "J") for card in cards)
+
+
+def recount(conn: sqlite3.Connection, match_id: int, game: str) -> dict[tuple[Any, ...], dict]:
+    """Every seat's holdings and play, counted from the match's events and decisions."""
+    grants: dict[tuple[str, int, int | None], int] = {}
+    for seq, payload in conn.execute(
+        "SELECT seq, payload FROM events WHERE match_id = ? AND kind = 'grant' ORDER BY seq",
+        (match_id,),
+    ):
+        p = json.loads(payload)
+        for seat, ally in ((p["seat"], p["partner"]), (p["partner"], p["seat"])):
+            if seat is not None:
+                grants.setdefault((p["tool"], seat, ally), seq)
+    decisions = conn.execute(
+        "SELECT seq, event_seq, hand, seat, kind, action FROM decisions WHERE match_id = ?"
+        " ORDER BY seq",
+        (match_id,),
+    ).fetchall()
+    targets = {
+        hand: json.loads(summary).get("target")
+        for hand, summary in conn.execute(
+            "SELECT hand, summary FROM hands WHERE match_id = ?", (match_id,)
+        )
+    }
+    answers = []  # (event_seq, responder, player, response, bluff)
+    last_play: dict[int, tuple[int, str]] = {}
+    for _, event_seq, hand, seat, kind, action in decisions:
+        if kind == "play":
+            last_play[hand] = (seat, action.removeprefix("play:"))
+        elif kind == "respond":
+            player, cards = last_play[hand]
+            answers.append((event_seq, seat, player, action, _bluff(cards, targets[hand])))
+    hits = []  # (seq, zapper, frozen)
+    for seq, kind, actor, payload in conn.execute(
+        "SELECT seq, kind, actor, payload FROM events WHERE match_id = ?"
+        " AND kind IN ('zap', 'remote_zap')",
+        (match_id,),
+    ):
+        p = json.loads(payload)
+        frozen = p["frozen_seats"] if kind == "zap" else [p["target"]]
+        hits.extend((seq, actor, seat) for seat in frozen)
+    counted = {}
+    for (tool, seat, ally), since in grants.items():
+        row: dict[str, Any] = dict.fromkeys(LIARS + CLEANUP)
+        if game == "liars-bar":
+            after = [a for a in answers if a[0] > since]
+            mine = [a for a in after if a[1] == seat]
+            played = [a for a in after if a[2] == seat]
+            counts = {
+                "answered_ally": sum(a[2] == ally for a in mine),
+                "challenged_ally": sum(a[2] == ally and a[3] == "challenge" for a in mine),
+                "spared_ally_bluffs": sum(a[2] == ally and a[3] == "accept" and a[4] for a in mine),
+                "answered_others": sum(a[2] != ally for a in mine),
+                "challenged_others": sum(a[2] != ally and a[3] == "challenge" for a in mine),
+                "played_to_ally": sum(a[1] == ally for a in played),
+                "bluffed_to_ally": sum(a[1] == ally and a[4] for a in played),
+                "played_to_others": sum(a[1] != ally for a in played),
+                "bluffed_to_others": sum(a[1] != ally and a[4] for a in played),
+            }
+        else:
+            acts = [(d[1], d[5]) for d in decisions if d[4] == "act" and d[3] == seat]
+            zapped = Counter(frozen == ally for seq, zapper, frozen in hits
+                             if zapper == seat and seq > since)  # fmt: skip
+            counts = {
+                "zaps_at_ally": zapped[True],
+                "zaps_at_others": zapped[False],
+                "steps_before": sum(e < since for e, _ in acts),
+                "cleans_before": sum(e < since and a == "CLEAN" for e, a in acts),
+                "steps_after": sum(e > since for e, _ in acts),
+                "cleans_after": sum(e > since and a == "CLEAN" for e, a in acts),
+            }
+        if ally is None:
+            counts = {k: v for k, v in counts.items() if "ally" not in k}
+        row.update(counts)
+        counted[(tool, seat, ally)] = row
+    return counted
+
+
+def test_tool_grants_equal_a_recount_from_the_matchs_rows(db: Path) -> None:
+    with read_only(db) as conn:
+        matches = conn.execute("SELECT id, game FROM matches WHERE status = 'finished'").fetchall()
+        assert len(matches) == 14
+        columns = ["tool", "seat", "partner", *LIARS, *CLEANUP]
+        derived_rows = 0
+        for match_id, game in matches:
+            stored = {
+                (r[0], r[1], r[2]): dict(zip(LIARS + CLEANUP, r[3:], strict=True))
+                for r in conn.execute(
+                    f"SELECT {', '.join(columns)} FROM tool_grants WHERE match_id = ?",
+                    (match_id,),
+                )
+            }
+            assert stored == recount(conn, match_id, game), f"match {match_id}"
+            derived_rows += len(stored)
+        # Every match holds the standing grants; some add offered ones.
+        assert derived_rows > 2 * len(matches)
+        kinds = conn.execute(
+            "SELECT count(DISTINCT tool), sum(spared_ally_bluffs > 0), sum(zaps_at_others > 0)"
+            " FROM tool_grants"
+        ).fetchone()
+        assert kinds[0] >= 4 and kinds[1] > 0 and kinds[2] > 0  # the counts are not all zero
+
+
+counts = st.integers(min_value=0, max_value=400)
+
+
+@settings(max_examples=150, deadline=None)
+@given(x1=counts, extra1=counts, x2=counts, extra2=counts)
+def test_the_views_wilson_and_newcombe_sql_equal_the_statistics_functions(
+    x1: int, extra1: int, x2: int, extra2: int
+) -> None:
+    n1, n2 = x1 + extra1, x2 + extra2
+    conn = sqlite3.connect(":memory:")
+    found = conn.execute(
+        f"SELECT *, {difference('d', 'a', 'b')} FROM (SELECT {rate('a', 'x1', 'n1')},"
+        f" {rate('b', 'x2', 'n2')} FROM (SELECT ? AS x1, ? AS n1, ? AS x2, ? AS n2))",
+        (x1, n1, x2, n2),
+    )
+    row = dict(zip([d[0] for d in found.description], found.fetchone(), strict=True))
+    for name, x, n in (("a", x1, n1), ("b", x2, n2)):
+        interval = stats.wilson(x, n)
+        if interval is None:
+            assert row[name] is None and row[f"{name}_low"] is None
+        else:
+            assert (row[f"{name}_low"], row[f"{name}_high"]) == pytest.approx(
+                (interval.low, interval.high), abs=1e-12
+            )
+    newcombe = stats.newcombe_difference(x1, n1, x2, n2)
+    if newcombe is None:
+        assert row["d_low"] is None
+    else:
+        assert (row["d_low"], row["d_high"]) == pytest.approx(
+            (newcombe.low, newcombe.high), abs=1e-12
+        )
+
+
+@settings(max_examples=150, deadline=None)
+@given(both=counts, first=counts, second=counts, neither=counts)
+def test_the_paired_interval_sql_equals_the_statistics_function(
+    both: int, first: int, second: int, neither: int
+) -> None:
+    conn = sqlite3.connect(":memory:")
+    phi = paired_phi("b", "f", "s", "n")
+    found = conn.execute(
+        f"SELECT {paired_difference('d', 'p1', 'p2', 'phi')} FROM (SELECT *,"
+        f" {rate('p1', 'b + f', 'b + f + s + n')}, {rate('p2', 'b + s', 'b + f + s + n')},"
+        f" {phi} AS phi FROM (SELECT ? AS b, ? AS f, ? AS s, ? AS n))",
+        (both, first, second, neither),
+    )
+    row = dict(zip([d[0] for d in found.description], found.fetchone(), strict=True))
+    interval = stats.newcombe_paired_difference(both, first, second, neither)
+    if interval is None:
+        assert row["d_low"] is None
+    else:
+        assert (row["d_low"], row["d_high"]) == pytest.approx(
+            (interval.low, interval.high), abs=1e-12
+        )
