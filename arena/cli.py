@@ -438,7 +438,7 @@ def serve(
 
 # -- analysis --------------------------------------------------------------------------------
 
-FormatOption = Annotated[str, typer.Option("--format", help="table (default), csv or json")]
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
 
 
 def _formats(value: str, allowed: tuple[str, ...]) -> str:
@@ -587,7 +587,7 @@ def export(
     out_dir: Annotated[
         Path, typer.Option("--out", help="folder to write into (created if missing)")
     ] = Path("export"),
-    format_: Annotated[str, typer.Option("--format", help="csv (default) or jsonl")] = "csv",
+    format_: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
     db: DbOption = None,
 ) -> None:
     """Write tables and views as CSV or JSON Lines files, one per table, into a folder."""
@@ -649,7 +649,9 @@ def _export(
     return done
 
 
-demo_app = typer.Typer(help="Demonstrations for trainers.", no_args_is_help=True)
+demo_app = typer.Typer(
+    help="Demonstrations for trainers: `arena demo observability`.", no_args_is_help=True
+)
 app.add_typer(demo_app, name="demo")
 DEMO_OFFERS = {
     "liars-bar": ["secret_channel:0", "peek:1"],

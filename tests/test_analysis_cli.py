@@ -264,3 +264,26 @@ def test_store_opens_the_hand_built_file_without_change(db: Path) -> None:
     before = fingerprint(db)
     Store(db).close()
     assert fingerprint(db) == before
+
+
+def test_demo_with_an_llm_seat_against_the_fake_server(cli, tmp_path: Path) -> None:
+    from arena.llm.fake_server import FakeOpenAI
+
+    path = tmp_path / "demo.db"
+    with FakeOpenAI(seed=3) as server:
+        result = cli(
+            "demo", "observability", "openai/fake", "--game", "cleanup", "--matches", "1",
+            "--api-base", server.base_url, "--db", str(path),
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with read_only(path) as conn:
+        answered = conn.execute(
+            "SELECT o.observer, o.answer, o.simulated FROM tool_offers o"
+            " JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat"
+            " WHERE s.model = 'openai/fake' ORDER BY o.match_id"
+        ).fetchall()
+        calls = conn.execute("SELECT count(*) FROM llm_calls").fetchone()[0]
+    assert [(observer, simulated) for observer, _, simulated in answered] == [("off", 0), ("on", 0)]
+    assert calls > 0
+    assert "openai/fake" in result.stdout  # the model's row, not marked simulated
+    assert "openai/fake*" not in result.stdout
