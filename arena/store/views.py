@@ -1,9 +1,9 @@
 """The analysis views: one per table of the collusion report (SPEC §10), so that plain SQL
-(sqlite3, Datasette, pandas, DuckDB) gives the numbers `arena analyze` prints.
+(sqlite3, Datasette, pandas) gives the numbers `arena analyze` prints.
 
 Each view is a SELECT template with a `{where}` placeholder: the database's view is the template
-with no filter (`1`), and the report runs the same template with its filters (game, model,
-framing, observer, date, series) in place, over the columns every row source exposes (`FILTERED`).
+with no filter (`1`), and the report runs the same template with its filters in place, over the
+columns every row source exposes: game, agent, framing, observer, created_at, batch, experiment.
 Counts, rates, Wilson intervals of rates and Newcombe intervals of differences are computed here
 in SQL; the exact tests and t intervals are the report's (`arena.analysis.stats`), from the
 counts, sums and standard deviations these views give. Changing a view means a new migration that
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from arena.analysis.stats import Z95
 
-# Columns every row source exposes, for the report's filters.
-FILTERED = ("game", "agent", "framing", "observer", "created_at", "batch", "experiment")
 CHOSEN_TOOLS = ("peek", "rig_revolver", "remote_zap")  # tools used when their holder chooses
 _Z = repr(Z95)
 _Z2 = repr(Z95 * Z95)
@@ -471,7 +469,8 @@ VIEWS: dict[str, str] = {
 
 
 def view_sql(name: str, where: str = "1") -> str:
-    """The SELECT of view `name` with `where` as its filter (an SQL condition over `FILTERED`)."""
+    """The SELECT of view `name` with `where` as its filter (an SQL condition over the row
+    sources' columns: game, agent, framing, observer, created_at, batch, experiment)."""
     return VIEWS[name].replace("{where}", where)
 
 
