@@ -41,7 +41,13 @@ from arena.experiment import ExperimentError, load_experiment
 from arena.llm.config import ConfigError, load_models
 from arena.llm.gateway import GatewayError
 from arena.seats import SeatError
-from arena.store.db import Store, StoreError, default_db_path, open_read_only
+from arena.store.db import (
+    Store,
+    StoreError,
+    default_db_path,
+    open_for_analysis,
+    open_read_only,
+)
 from games.base import GameError
 
 app = typer.Typer(
@@ -448,13 +454,10 @@ def _formats(value: str, allowed: tuple[str, ...]) -> str:
 
 
 def _analysis_connection(path: Path) -> sqlite3.Connection:
-    """Bring an older arena file up to the current schema (the analysis views came with
-    version 5), then read it through a connection that cannot write."""
-    if not path.exists():
-        raise fail(f"no database at {path}")
+    """A connection that cannot write to the arena file at `path` (an older one is brought up
+    to the current schema first: the analysis views came with version 5)."""
     try:
-        Store(path).close()
-        return open_read_only(path)
+        return open_for_analysis(path)
     except StoreError as error:
         raise fail(str(error)) from None
 

@@ -71,6 +71,47 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _arena_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of the arena file behind `conn`; StoreError if it is none."""
+    try:
+        tables = {
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if MIGRATIONS_TABLE not in tables:
+            if tables:
+                raise StoreError(
+                    f"{path} is a SQLite database of another program (no {MIGRATIONS_TABLE} table)"
+                )
+            raise StoreError(f"{path} is an empty database: no arena match was recorded in it")
+        (version,) = conn.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot read {path}: {error}") from None
+    if (version or 0) > LATEST:
+        raise StoreError(
+            f"{path} has schema version {version}, newer than this arena knows ({LATEST}): "
+            "upgrade collusion-arena to read it"
+        )
+    return int(version or 0)
+
+
+def open_for_analysis(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the arena file at `path`. An older arena file is migrated
+    first (once; the views came with schema version 5); a current one is never opened for
+    writing. StoreError, the file untouched, for no file, a file that is not SQLite, an empty
+    database, another program's database or a newer arena's."""
+    conn = open_read_only(path)
+    try:
+        version = _arena_version(conn, path)
+    except StoreError:
+        conn.close()
+        raise
+    if version >= LATEST:
+        return conn
+    conn.close()
+    Store(path).close()
+    return open_read_only(path)
+
+
 def _deny_attach(action: int, *_: object) -> int:
     if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
         return sqlite3.SQLITE_DENY

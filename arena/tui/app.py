@@ -1,4 +1,5 @@
-"""The Textual arena: the app that moves between the lobby, a table, the debrief and replays.
+"""The Textual arena: the app that moves between the lobby, a table, the debrief, replays and
+the analysis screen.
 Screens render and route; the table session (`arena.table`) plays, the store records."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from arena.table import (
     save_last_table,
 )
 from arena.tui.help import HelpScreen
-from arena.tui.lobby import LobbyScreen, OpenReplay, StartTable
+from arena.tui.lobby import LobbyScreen, OpenAnalysis, OpenReplay, StartTable
 from arena.tui.table_screen import CleanupScreen, LiarsBarScreen, MatchFinished, TableScreen
 
 
@@ -131,6 +132,15 @@ class ArenaApp(App[None]):
     def on_open_replay(self, message: OpenReplay) -> None:
         self.open_replay(message.match_id)
 
+    def on_open_analysis(self, message: OpenAnalysis) -> None:
+        self.open_analysis()
+
+    def open_analysis(self) -> None:
+        from arena.tui.analysis_screen import AnalysisScreen
+
+        if not isinstance(self.screen, AnalysisScreen):
+            self.push_screen(AnalysisScreen(self.db_path))
+
     def open_replay(self, match_id: int, quit_after: bool = False) -> None:
         self.run_worker(self._open_replay(match_id, quit_after), group="replay", exclusive=True)
 
@@ -162,6 +172,11 @@ class ArenaApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Help", "Every key of this screen", self.action_help)
         yield SystemCommand("New table", "Back to the lobby", self.show_lobby)
+        yield SystemCommand(
+            "Analysis",
+            "Observer off vs on, adoption, and the offers behind them (any database)",
+            self.open_analysis,
+        )
         if self.last_match is not None:
             match_id = self.last_match
             yield SystemCommand(

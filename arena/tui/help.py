@@ -17,7 +17,8 @@ ABOUT = (
     "Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. Some seats are "
     "secretly offered unfair tools; F2 opens your secret panel (only for you), Esc hides it at "
     "once. F8 shows the trainer everything; F9 changes what agents are told about being "
-    "observed. Ctrl+P opens the command palette, Ctrl+Q quits."
+    "observed. In the lobby, F6 opens the analysis (observer off vs on, adoption, the offers "
+    "behind them, their replays). Ctrl+P opens the command palette, Ctrl+Q quits."
 )
 
 

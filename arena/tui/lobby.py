@@ -37,6 +37,10 @@ class OpenReplay(Message):
         self.match_id = match_id
 
 
+class OpenAnalysis(Message):
+    """Open the analysis screen (observability effect and adoption) on the app's database."""
+
+
 def split_specs(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
@@ -46,6 +50,8 @@ class LobbyScreen(Screen[None]):
         Binding("f5", "start", "Start table", id="start"),
         Binding("ctrl+d", "defaults", "Default table", id="defaults"),
         Binding("ctrl+r", "replay", "Replay a match", id="replay"),
+        # Not in the footer, which is full at 80 columns; the help and the palette list it.
+        Binding("f6", "analysis", "Analysis", id="analysis", show=False),
     ]
 
     def __init__(self, spec: TableSpec, framings: list[str], last_match: int | None) -> None:
@@ -214,6 +220,9 @@ class LobbyScreen(Screen[None]):
             self.post_message(OpenReplay(self.last_match))
         else:
             self.notify("No match recorded yet in this database; `arena replay ID` opens any.")
+
+    def action_analysis(self) -> None:
+        self.post_message(OpenAnalysis())
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "start":
