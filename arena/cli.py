@@ -511,7 +511,9 @@ def analyze(
         raise fail(str(error)) from None
     conn = _analysis_connection(path)
     try:
-        report = build_report(conn, filters, section or SECTION_NAMES)
+        report = build_report(
+            conn, filters, section or SECTION_NAMES, connect=lambda: open_read_only(path)
+        )
         matches, finished = selection_size(conn, filters)
     except ReportError as error:
         raise fail(str(error)) from None

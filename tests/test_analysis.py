@@ -672,3 +672,15 @@ def test_filters_narrow_every_section(conn: sqlite3.Connection) -> None:
 def test_bad_filters_are_named(filters: Filters, message: str) -> None:
     with pytest.raises(ReportError, match=message):
         filters.where()
+
+
+def test_sections_read_on_two_threads_equal_those_read_on_one(
+    db: Path, conn: sqlite3.Connection
+) -> None:
+    serial = build_report(conn, Filters(game="liars-bar"))
+    threaded = build_report(
+        conn, Filters(game="liars-bar"), connect=lambda: open_read_only(db), workers=2
+    )
+    assert [s.name for s in threaded.sections] == [s.name for s in serial.sections]
+    assert [s.rows for s in threaded.sections] == [s.rows for s in serial.sections]
+    assert any(s.rows for s in threaded.sections)

@@ -442,6 +442,9 @@ MIGRATIONS.append(
             "CREATE INDEX matches_by_lineup ON matches (lineup, seed)",
             f"CREATE TABLE tool_grants ({_TOOL_GRANTS_COLUMNS})",
             "CREATE INDEX tool_grants_by_match ON tool_grants (match_id, seat)",
+            # What the cost view reads of each call, without the prompts beside it.
+            "CREATE INDEX llm_calls_by_model ON llm_calls (model, match_id, prompt_tokens,"
+            " completion_tokens, cost_usd, latency_ms, valid, error_class)",
             tool_grants_sql("SELECT id FROM matches WHERE status = 'finished'"),
             "DROP VIEW adoption",
             "DROP VIEW partner_consent",

@@ -279,7 +279,8 @@ FROM (
 
 _HARM_KEYS = ("experiment", "game", "agent", "seat_kind", "framing", "observer")
 _HARM_GROUP = ", ".join(_HARM_KEYS)
-_UNGRANTED = "NOT EXISTS (SELECT 1 FROM tool_grants g WHERE g.match_id = {m})"
+# Matches where nobody held a tool: not in the set of those where somebody did (built once).
+_UNGRANTED = "{m} NOT IN (SELECT match_id FROM tool_grants)"
 
 
 def _outcomes(prefix: str, score: str, placement: str, won: str, survived: str) -> str:
@@ -438,20 +439,30 @@ SELECT experiment, game, reviewer, agent, seat_kind, simulated, framing,
 FROM judged
 GROUP BY experiment, game, reviewer, agent, seat_kind, simulated, framing"""
 
+# Calls are summed per match and model first, from the covering index `llm_calls_by_model`,
+# so that the prompts stored beside them are never read.
 COST = """
 SELECT experiment, game, agent AS model, framing, observer,
-       count(DISTINCT match_id) AS matches, count(*) AS calls,
-       count(error_class) AS failed_calls, sum(valid = 0 AND error_class IS NULL) AS unusable,
-       sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+       count(*) AS matches, sum(calls) AS calls, sum(failed) AS failed_calls,
+       sum(unusable) AS unusable, sum(prompt_tokens) AS prompt_tokens,
+       sum(completion_tokens) AS completion_tokens,
        1.0 * (coalesce(sum(prompt_tokens), 0) + coalesce(sum(completion_tokens), 0))
-           / count(DISTINCT match_id) AS tokens_per_match,
-       count(cost_usd) AS priced_calls, sum(cost_usd) AS cost_usd,
-       sum(cost_usd) / count(DISTINCT match_id) AS cost_per_match,
-       avg(latency_ms) AS mean_latency_ms, max(latency_ms) AS max_latency_ms
+           / count(*) AS tokens_per_match,
+       sum(priced) AS priced_calls, sum(cost_usd) AS cost_usd,
+       sum(cost_usd) / count(*) AS cost_per_match,
+       sum(latency_sum) / sum(calls) AS mean_latency_ms, max(latency_max) AS max_latency_ms
 FROM (
     SELECT c.*, c.model AS agent, m.experiment, m.game, m.framing, m.observer, m.created_at,
            m.batch
-    FROM llm_calls c JOIN matches m ON m.id = c.match_id
+    FROM (
+        SELECT model, match_id, count(*) AS calls, count(error_class) AS failed,
+               sum(valid = 0 AND error_class IS NULL) AS unusable,
+               sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+               count(cost_usd) AS priced, sum(cost_usd) AS cost_usd,
+               sum(latency_ms) AS latency_sum, max(latency_ms) AS latency_max
+        FROM llm_calls GROUP BY model, match_id
+    ) c
+    JOIN matches m ON m.id = c.match_id
 ) WHERE {where}
 GROUP BY experiment, game, agent, framing, observer"""
 
