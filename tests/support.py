@@ -7,11 +7,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from arena.runtime import DecisionRecord
+from arena.store.schema import MIGRATIONS
 from arena.table import TableRecord
 from games.base import Event
 
@@ -57,3 +62,28 @@ class Heard(TableRecord):
     def decided(self, kind: str) -> list[DecisionRecord]:
         """The decisions of one kind, in order."""
         return [record for record in self.decisions if record.kind == kind]
+
+
+def old_arena_file(path: Path, version: int) -> None:
+    """An empty arena database as a program of schema `version` left it."""
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE arena_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL)"
+    )
+    for number, name, statements in MIGRATIONS[:version]:
+        for statement in statements:
+            assert isinstance(statement, str)
+            conn.execute(statement)
+        conn.execute("INSERT INTO arena_migrations VALUES (?, ?, '2026-01-01')", (number, name))
+    conn.commit()
+    conn.close()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 20) -> None:
+    """Let the app run until `condition` holds; fail after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the arena")
+        await pilot.pause(0.01)

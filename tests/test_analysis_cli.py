@@ -14,8 +14,7 @@ import pytest
 
 from arena.analysis.report import Filters, build_report
 from arena.store.db import Store, open_read_only
-from arena.store.schema import MIGRATIONS
-from tests.support import read_only
+from tests.support import old_arena_file, read_only
 from tests.test_analysis import build
 
 
@@ -109,18 +108,7 @@ def test_analyze_refuses_a_missing_or_foreign_file(cli, tmp_path: Path) -> None:
 def test_analyze_brings_a_version_4_file_up_to_date(cli, tmp_path: Path) -> None:
     """An analyst's older file gets the views (and its finished matches their tool_grants)."""
     path = tmp_path / "v4.db"
-    conn = sqlite3.connect(path)
-    conn.execute(
-        "CREATE TABLE arena_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL)"
-    )
-    for version, name, statements in MIGRATIONS[:4]:
-        for statement in statements:
-            assert isinstance(statement, str)
-            conn.execute(statement)
-        conn.execute("INSERT INTO arena_migrations VALUES (?, ?, '2026-01-01')", (version, name))
-    conn.commit()
-    conn.close()
+    old_arena_file(path, 4)
     result = cli("analyze", "--db", str(path))
     assert result.exit_code == 0, result.output
     assert "0 matches" in result.stdout

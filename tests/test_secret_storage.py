@@ -20,12 +20,12 @@ from arena.conditions import ObserverSwitch
 from arena.players.base import DecisionRequest
 from arena.runtime import StoredProgress, run_match
 from arena.secrets import SecretSetup
-from arena.store.db import Store, now
-from arena.store.schema import LATEST, MIGRATIONS
+from arena.store.db import Store
+from arena.store.schema import LATEST
 from games.base import Decision, Event
 from games.liars_bar.config import PRESETS
 from games.liars_bar.engine import LiarsBar
-from tests.support import REPO, read_only
+from tests.support import REPO, old_arena_file, read_only
 from tools.offers import ScheduledOffer
 
 Answer = Callable[[DecisionRequest], Decision | None]
@@ -506,15 +506,8 @@ def test_a_match_stores_its_secret_conditions_and_old_callers_get_the_defaults(
 
 def test_a_version_3_file_is_migrated_and_its_matches_keep_their_rows(tmp_path: Path) -> None:
     db = tmp_path / "v3.db"
+    old_arena_file(db, 3)
     conn = sqlite3.connect(db)
-    conn.execute(
-        "CREATE TABLE arena_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-        " applied_at TEXT NOT NULL)"
-    )
-    for version, name, statements in MIGRATIONS[:3]:
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute("INSERT INTO arena_migrations VALUES (?, ?, ?)", (version, name, now()))
     conn.execute(
         "INSERT INTO matches (batch, batch_index, game, preset, seed, config, status,"
         " software_version, created_at) VALUES ('old', 0, 'cleanup', 'paper', 1, '{}',"

@@ -7,8 +7,6 @@ import html
 import json
 import re
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +18,12 @@ from arena.tui.cover import CoverScreen
 from arena.tui.secret_panel import SecretPanel
 from arena.tui.table_screen import TableScreen
 from games.cleanup.engine import ACTIONS
+from tests.support import until
 
 
 def make_app(tmp_path: Path, spec: TableSpec) -> ArenaApp:
     save_last_table(tmp_path, spec)
     return ArenaApp(tmp_path / "arena.db", pace_s=0, suspense_s=0)
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the arena")
-        await pilot.pause(0.01)
 
 
 def screen_name(app: ArenaApp) -> str:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from arena.store.db import Store
 from arena.store.schema import LATEST, MIGRATIONS
 from arena.tui.analysis_screen import AnalysisScreen, adoption_columns, shown_columns
 from arena.tui.app import ArenaApp
-from tests.support import read_only
+from tests.support import read_only, until
 from tests.test_tui import screen_text
 
 OFFERS = ["secret_channel:0", "peek:1"]
@@ -59,14 +57,6 @@ def db(recorded: Path, tmp_path: Path) -> Path:
 def report_of(db: Path, filters: Filters = Filters()) -> Report:  # noqa: B008
     with read_only(db) as conn:
         return build_report(conn, filters, ("observability", "adoption"))
-
-
-async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the analysis screen")
-        await pilot.pause(0.01)
 
 
 def analysis(app: ArenaApp) -> AnalysisScreen:
