@@ -522,7 +522,8 @@ def analyze(
     if fmt == "json":
         document = {"database": str(path), "matches": matches, "finished": finished}
         document.update(report_json(report))
-        out.print_json(data=document)
+        # Plain: rich's highlighting of a large document takes seconds.
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     if fmt == "csv":
         for i, part in enumerate(report.sections):
