@@ -23,7 +23,7 @@ from arena.analysis.output import (
     observability_chart,
     report_json,
     rows_table,
-    section_table,
+    section_text,
     write_csv,
     write_jsonl,
 )
@@ -543,7 +543,9 @@ def analyze(
             out.print(f"\n[bold]{part.title}[/]: [dim]{why}[/]", highlight=False)
             continue
         out.print()
-        out.print(section_table(part))
+        title, _, table = section_text(part, out.width).partition("\n")
+        out.print(f"[bold]{title}[/]", highlight=False)
+        out.print(table, markup=False, highlight=False, crop=False, soft_wrap=True)
         out.print(f"[dim]{part.about}[/]", highlight=False)
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from rich import box
 from rich.table import Table
 
 from arena.analysis.report import Column, Report, Row, Section
@@ -59,34 +59,79 @@ def cell(row: Row, column: Column, sep: str = " ") -> str:
     return text
 
 
-def section_table(section: Section) -> Table:
-    """The section's table for the terminal, made to fit 80 columns: text columns that hold one
-    value in every row are said once under the title; the others share one column, the agent
-    on the first line of each row and the rest on the second; intervals go under their value."""
+def section_text(section: Section, width: int = 80) -> str:
+    """The section's table as plain text for the terminal, made to fit `width` columns: text
+    columns that hold one value in every row are said once under the title; the others share
+    one column, the agent on the first line of each row and the rest on the second; intervals
+    go under their value. (Plain text because rich's tables took a second for a report of a few
+    thousand lines.)"""
     texts = [column for column in section.columns if column.kind == "text"]
     shared = [c for c in texts if len({cell(row, c) for row in section.rows}) == 1]
     varying = sorted((c for c in texts if c not in shared), key=lambda c: c.key != "agent")
-    said = " · ".join(f"{c.title} {cell(section.rows[0], c)}" for c in shared)
-    table = Table(
-        title=f"[bold]{section.title}[/]" + (f"\n[dim]{said}[/]" if said else ""),
-        title_justify="left",
-        caption=SIMULATED_NOTE if section.simulated else None,
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    if varying:
-        table.add_column(" · ".join(c.title for c in varying), overflow="fold")
     numbers = [column for column in section.columns if column.kind != "text"]
-    for column in numbers:
-        table.add_column(column.title, justify="right", overflow="fold")
+    headers = [column.title.replace(" [", "\n[") for column in numbers]
+    rows = []
     for row in section.rows:
-        group = []
+        cells = [cell(row, column, "\n") for column in numbers]
         if varying:
             first, *rest = (cell(row, c) for c in varying)
-            group = [first + ("\n" + " · ".join(rest) if rest else "")]
-        table.add_row(*group, *(cell(row, column, "\n") for column in numbers))
-    return table
+            cells.insert(0, first + ("\n" + " · ".join(rest) if rest else ""))
+        rows.append(cells)
+    if varying:
+        headers.insert(0, " · ".join(c.title for c in varying))
+    lines = [section.title]
+    if shared:
+        lines.append(" · ".join(f"{c.title} {cell(section.rows[0], c)}" for c in shared))
+    lines += ["", *grid(headers, rows, left=1 if varying else 0, width=width)]
+    if section.simulated:
+        lines.append(SIMULATED_NOTE)
+    return "\n".join(lines)
+
+
+def grid(headers: list[str], rows: list[list[str]], left: int, width: int) -> list[str]:
+    """Lines of a table: the first `left` columns left-aligned and wrapped to fit `width` if
+    need be, the others right-aligned; cells and headers may hold several lines."""
+    gap = 2
+
+    def natural(texts: Iterable[str]) -> int:
+        return max((len(line) for text in texts for line in text.split("\n")), default=0)
+
+    widths = [
+        max(natural([header]) if i < left else max(map(len, header.split())), natural(column))
+        for i, (header, *column) in enumerate(zip(headers, *rows, strict=True))
+    ]
+    spare = width - sum(widths) - gap * (len(widths) - 1)
+    for i in range(left):  # narrow the text columns, never the numbers
+        if spare >= 0:
+            break
+        cut = min(-spare, widths[i] - 12)
+        if cut > 0:
+            widths[i] -= cut
+            spare += cut
+
+    def lines_of(text: str, at: int) -> list[str]:
+        out = []
+        for line in text.split("\n"):
+            out += textwrap.wrap(line, widths[at], break_on_hyphens=False) or [""]
+        return out
+
+    def render(cells: list[str]) -> list[str]:
+        split = [lines_of(text, i) for i, text in enumerate(cells)]
+        height = max(map(len, split))
+        return [
+            (" " * gap)
+            .join(
+                (part[k] if k < len(part) else "").ljust(widths[i])
+                if i < left
+                else (part[k] if k < len(part) else "").rjust(widths[i])
+                for i, part in enumerate(split)
+            )
+            .rstrip()
+            for k in range(height)
+        ]
+
+    rule = "─" * (sum(widths) + gap * (len(widths) - 1))
+    return [*render(headers), rule, *(line for row in rows for line in render(row)), ""]
 
 
 def report_json(report: Report) -> dict[str, Any]:
