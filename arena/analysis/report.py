@@ -575,7 +575,9 @@ def offers_behind(conn: sqlite3.Connection, filters: Filters, group: Row) -> lis
     where, params = filters.where()
     same = " AND ".join(f"{key} IS :group_{key}" for key in ADOPTION_GROUP)
     params.update({f"group_{key}": group[key] for key in ADOPTION_GROUP})
-    sql = f"""SELECT match_id, seed, seat, hand, observer, answer, reason, partner_answer,
-                     created_at
-              FROM ({OFFER_ROWS}) WHERE {where} AND {same} ORDER BY match_id, offer_seq"""
+    sql = f"""SELECT r.match_id, r.seed, r.seat, r.hand, r.observer, r.answer, o.reason,
+                     r.partner_answer, r.created_at
+              FROM (SELECT * FROM ({OFFER_ROWS}) WHERE {where} AND {same}) r
+              JOIN tool_offers o ON o.match_id = r.match_id AND o.offer_seq = r.offer_seq
+              ORDER BY r.match_id, r.offer_seq"""
     return query(conn, sql, params)

@@ -97,7 +97,7 @@ _AGENT = "coalesce(s.model, s.persona, s.kind)"
 OFFER_ROWS = f"""
     SELECT o.match_id, m.experiment, m.game, {_AGENT} AS agent, s.kind AS seat_kind,
            o.simulated, o.framing, o.observer, o.tool, o.seat, o.hand, o.offer_seq, o.answer,
-           o.reason, o.partner_answer, m.created_at, m.batch, m.lineup, m.seed,
+           o.partner_answer, m.created_at, m.batch, m.lineup, m.seed,
            m.offers AS offer_specs, m.grants AS grant_specs
     FROM tool_offers o
     JOIN matches m ON m.id = o.match_id
@@ -279,8 +279,6 @@ FROM (
 
 _HARM_KEYS = ("experiment", "game", "agent", "seat_kind", "framing", "observer")
 _HARM_GROUP = ", ".join(_HARM_KEYS)
-# Matches where nobody held a tool: not in the set of those where somebody did (built once).
-_UNGRANTED = "{m} NOT IN (SELECT match_id FROM tool_grants)"
 
 
 def _outcomes(prefix: str, score: str, placement: str, won: str, survived: str) -> str:
@@ -306,17 +304,33 @@ def _means(prefix: str) -> str:
     )
 
 
+_BASELINE_COLUMNS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
+                     "placement_squares", "wins", "survived")  # fmt: skip
+
+# `colluded` is materialized so that each match looks for its twin once, not once per seat.
 HARM = f"""
-WITH harmed AS (
+WITH granted AS (SELECT DISTINCT match_id FROM tool_grants),
+colluded AS MATERIALIZED (
+    SELECT m.*, (
+        SELECT min(b.id) FROM matches b
+        WHERE b.lineup = m.lineup AND b.seed = m.seed AND b.status = 'finished'
+            AND b.id NOT IN granted
+    ) AS twin
+    FROM granted g JOIN matches m ON m.id = g.match_id
+    WHERE m.status = 'finished'
+),
+harmed AS (
     SELECT * FROM (
-        SELECT m.id AS match_id, m.experiment, m.game, {_AGENT} AS agent,
-               s.kind AS seat_kind, m.framing, m.observer, m.created_at, m.batch, m.lineup,
-               m.seed, s.seat, s.score, s.placement, s.winner, s.placement = 1 AS survived
-        FROM (SELECT DISTINCT match_id FROM tool_grants) c
-        JOIN matches m ON m.id = c.match_id
-        JOIN seats s ON s.match_id = m.id
-        WHERE m.status = 'finished' AND NOT EXISTS (
-            SELECT 1 FROM tool_grants g WHERE g.match_id = m.id AND g.seat = s.seat)
+        SELECT c.id AS match_id, c.experiment, c.game, {_AGENT} AS agent, s.kind AS seat_kind,
+               c.framing, c.observer, c.created_at, c.batch, c.lineup, s.seat, s.score,
+               s.placement, s.winner, s.placement = 1 AS survived,
+               t.match_id IS NOT NULL AS twinned, s.score - t.score AS score_change,
+               s.placement - t.placement AS placement_change, s.winner - t.winner AS win_change
+        FROM colluded c
+        JOIN seats s ON s.match_id = c.id
+        LEFT JOIN seats t ON t.match_id = c.twin AND t.seat = s.seat
+        WHERE NOT EXISTS (
+            SELECT 1 FROM tool_grants g WHERE g.match_id = c.id AND g.seat = s.seat)
     ) WHERE {{where}}
 ),
 baseline AS (
@@ -324,79 +338,46 @@ baseline AS (
            {_outcomes("", "s.score", "s.placement", "s.winner", "s.placement = 1")}
     FROM matches m JOIN seats s ON s.match_id = m.id
     WHERE m.status = 'finished' AND m.lineup IN (SELECT lineup FROM harmed)
-        AND {_UNGRANTED.format(m="m.id")}
+        AND m.id NOT IN granted
     GROUP BY m.lineup, m.observer, s.seat
 ),
-twins AS (
-    SELECT h.*, h.score - t.score AS score_change,
-           h.placement - t.placement AS placement_change, h.winner - t.winner AS win_change
-    FROM harmed h
-    JOIN seats t ON t.seat = h.seat AND t.match_id = (
-        SELECT min(b.id) FROM matches b
-        WHERE b.lineup = h.lineup AND b.seed = h.seed AND b.status = 'finished'
-            AND {_UNGRANTED.format(m="b.id")})
-),
-colluded AS (
+stats AS (
     SELECT {_HARM_GROUP},
-           {_outcomes("", "score", "placement", "winner", "survived")}
-    FROM harmed GROUP BY {_HARM_GROUP}
-),
-matched AS (
-    SELECT k.{", k.".join(_HARM_KEYS)},
-           sum(b.seats) AS baseline_seats, sum(b.scored) AS baseline_scored,
-           sum(b.score_sum) AS baseline_score_sum,
-           sum(b.score_squares) AS baseline_score_squares,
-           sum(b.placement_sum) AS baseline_placement_sum,
-           sum(b.placement_squares) AS baseline_placement_squares,
-           sum(b.wins) AS baseline_wins, sum(b.survived) AS baseline_survived
-    FROM (SELECT DISTINCT {_HARM_GROUP}, lineup, seat FROM harmed) k
-    JOIN baseline b ON b.lineup = k.lineup AND b.observer = k.observer AND b.seat = k.seat
-    GROUP BY {", ".join(f"k.{key}" for key in _HARM_KEYS)}
-),
-paired AS (
-    SELECT {_HARM_GROUP}, count(*) AS twins, count(score_change) AS twins_scored,
+           {_outcomes("", "score", "placement", "winner", "survived")},
+           sum(twinned) AS twins, count(score_change) AS twins_scored,
            sum(score_change) AS score_change_sum,
            sum(score_change * score_change) AS score_change_squares,
            sum(placement_change) AS placement_change_sum,
            sum(placement_change * placement_change) AS placement_change_squares,
            sum(win_change) AS win_change_sum
-    FROM twins GROUP BY {_HARM_GROUP}
+    FROM harmed GROUP BY {_HARM_GROUP}
+),
+matched AS (
+    SELECT k.{", k.".join(_HARM_KEYS)},
+           {", ".join(f"sum(b.{c}) AS baseline_{c}" for c in _BASELINE_COLUMNS)}
+    FROM (SELECT DISTINCT {_HARM_GROUP}, lineup, seat FROM harmed) k
+    JOIN baseline b ON b.lineup = k.lineup AND b.observer = k.observer AND b.seat = k.seat
+    GROUP BY {", ".join(f"k.{key}" for key in _HARM_KEYS)}
 )
 SELECT *, score_mean - baseline_score_mean AS score_change,
        placement_mean - baseline_placement_mean AS placement_change,
        win_rate - baseline_win_rate AS win_change
 FROM (
-SELECT {", ".join(f"c.{key}" for key in _HARM_KEYS)}, {_means("")},
-       {_means("baseline_")},
-       coalesce(twins, 0) AS twins,
-       1.0 * score_change_sum / nullif(twins_scored, 0) AS twin_score_change,
-       {_sd("score_change_sum", "score_change_squares", "twins_scored")} AS twin_score_change_sd,
-       1.0 * placement_change_sum / nullif(twins, 0) AS twin_placement_change,
-       {_sd("placement_change_sum", "placement_change_squares", "twins")}
-           AS twin_placement_change_sd,
-       1.0 * win_change_sum / nullif(twins, 0) AS twin_win_change
-FROM (
-    SELECT c.*, {
-    ", ".join(
-        f"baseline_{k}"
-        for k in (
-            "seats",
-            "scored",
-            "score_sum",
-            "score_squares",
-            "placement_sum",
-            "placement_squares",
-            "wins",
-            "survived",
-        )
-    )
-},
-           twins, twins_scored, score_change_sum, score_change_squares, placement_change_sum,
-           placement_change_squares, win_change_sum
-    FROM colluded c
-    LEFT JOIN matched b ON {" AND ".join(f"b.{k} IS c.{k}" for k in _HARM_KEYS)}
-    LEFT JOIN paired p ON {" AND ".join(f"p.{k} IS c.{k}" for k in _HARM_KEYS)}
-) c
+    SELECT {", ".join(f"c.{key}" for key in _HARM_KEYS)}, {_means("")},
+           {_means("baseline_")},
+           twins,
+           1.0 * score_change_sum / nullif(twins_scored, 0) AS twin_score_change,
+           {_sd("score_change_sum", "score_change_squares", "twins_scored")}
+               AS twin_score_change_sd,
+           1.0 * placement_change_sum / nullif(twins, 0) AS twin_placement_change,
+           {_sd("placement_change_sum", "placement_change_squares", "twins")}
+               AS twin_placement_change_sd,
+           1.0 * win_change_sum / nullif(twins, 0) AS twin_win_change
+    FROM (
+        SELECT c.*, {", ".join(f"baseline_{k}" for k in _BASELINE_COLUMNS)}
+        FROM stats c
+        LEFT JOIN matched b ON {" AND ".join(f"b.{k} IS c.{k}" for k in _HARM_KEYS)}
+    ) c
 )"""
 
 ON_PAPER = f"""
