@@ -71,27 +71,32 @@ def open_read_only(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _arena_version(conn: sqlite3.Connection, path: Path) -> int:
-    """The schema version of the arena file behind `conn`; StoreError if it is none."""
-    try:
-        tables = {
-            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        if MIGRATIONS_TABLE not in tables:
-            if tables:
-                raise StoreError(
-                    f"{path} is a SQLite database of another program (no {MIGRATIONS_TABLE} table)"
-                )
-            raise StoreError(f"{path} is an empty database: no arena match was recorded in it")
-        (version,) = conn.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
-    except sqlite3.DatabaseError as error:
-        raise StoreError(f"cannot read {path}: {error}") from None
-    if (version or 0) > LATEST:
-        raise StoreError(
-            f"{path} has schema version {version}, newer than this arena knows ({LATEST}): "
-            "upgrade collusion-arena to read it"
-        )
+def _schema_version(conn: sqlite3.Connection) -> int:
+    """The arena schema version of the file behind `conn`: 0 when it has no migrations table."""
+    tables = {
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if MIGRATIONS_TABLE not in tables:
+        return 0
+    (version,) = conn.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
     return int(version or 0)
+
+
+def check_arena_file(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of the arena file behind `conn` (0: a new, empty file); StoreError
+    for another program's database or a newer arena's."""
+    version = _schema_version(conn)
+    if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+        raise StoreError(
+            f"{path} is a SQLite database of another program "
+            f"(no {MIGRATIONS_TABLE} table); give another --db"
+        )
+    if version > LATEST:
+        raise StoreError(
+            f"{path} has schema version {version}, newer than this arena knows "
+            f"({LATEST}): upgrade collusion-arena to use it"
+        )
+    return version
 
 
 def open_for_analysis(path: Path) -> sqlite3.Connection:
@@ -101,7 +106,12 @@ def open_for_analysis(path: Path) -> sqlite3.Connection:
     database, another program's database or a newer arena's."""
     conn = open_read_only(path)
     try:
-        version = _arena_version(conn, path)
+        version = check_arena_file(conn, path)
+        if version == 0:
+            raise StoreError(f"{path} is an empty database: no arena match was recorded in it")
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise StoreError(f"cannot read {path}: {error}") from None
     except StoreError:
         conn.close()
         raise
@@ -132,7 +142,7 @@ class Store:
             raise StoreError(f"cannot open {path}: {error}") from None
         try:
             if has_data:
-                self._check_version()
+                check_arena_file(self.conn, path)
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -173,29 +183,8 @@ class Store:
 
     # -- schema ----------------------------------------------------------------------------
 
-    def _tables(self) -> set[str]:
-        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        return {name for (name,) in rows}
-
     def schema_version(self) -> int:
-        if MIGRATIONS_TABLE not in self._tables():
-            return 0
-        (version,) = self.conn.execute(f"SELECT max(version) FROM {MIGRATIONS_TABLE}").fetchone()
-        return version or 0
-
-    def _check_version(self) -> None:
-        tables = self._tables()
-        if tables and MIGRATIONS_TABLE not in tables:
-            raise StoreError(
-                f"{self.path} is a SQLite database of another program "
-                f"(no {MIGRATIONS_TABLE} table); give another --db"
-            )
-        version = self.schema_version()
-        if version > LATEST:
-            raise StoreError(
-                f"{self.path} has schema version {version}, newer than this arena knows "
-                f"({LATEST}): upgrade collusion-arena to use it"
-            )
+        return _schema_version(self.conn)
 
     def _migrate(self) -> None:
         if self.schema_version() >= LATEST:
