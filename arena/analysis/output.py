@@ -59,6 +59,21 @@ def cell(row: Row, column: Column, sep: str = " ") -> str:
     return text
 
 
+def said_once(
+    columns: Sequence[Column], rows: Sequence[Row], keep: Iterable[str] = ()
+) -> list[Column]:
+    """The text columns (but those in `keep`) that hold one value in every row: a table says
+    them once, under its title, instead of in a column."""
+    return [
+        column
+        for column in columns
+        if rows
+        and column.kind == "text"
+        and column.key not in keep
+        and len({cell(row, column) for row in rows}) == 1
+    ]
+
+
 def section_text(section: Section, width: int = 80) -> str:
     """The section's table as plain text for the terminal, made to fit `width` columns: text
     columns that hold one value in every row are said once under the title; the others share
@@ -66,7 +81,7 @@ def section_text(section: Section, width: int = 80) -> str:
     go under their value. (Plain text because rich's tables took a second for a report of a few
     thousand lines.)"""
     texts = [column for column in section.columns if column.kind == "text"]
-    shared = [c for c in texts if len({cell(row, c) for row in section.rows}) == 1]
+    shared = said_once(section.columns, section.rows)
     varying = sorted((c for c in texts if c not in shared), key=lambda c: c.key != "agent")
     numbers = [column for column in section.columns if column.kind != "text"]
     headers = [column.title.replace(" [", "\n[") for column in numbers]

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
-from arena.analysis.output import SIMULATED_NOTE, cell, observability_chart
+from arena.analysis.output import SIMULATED_NOTE, cell, observability_chart, said_once
 from arena.analysis.report import (
     OBSERVER_CONDITIONS,
     SECTIONS,
@@ -93,18 +93,8 @@ def adoption_columns() -> tuple[Column, ...]:
 def shown_columns(columns: tuple[Column, ...], rows: list[Row]) -> tuple[Column, ...]:
     """The columns worth a column: a text column (not in ALWAYS_SHOWN) with the same value in
     every row is said once under the table instead."""
-    return tuple(column for column in columns if column not in said_once(columns, rows))
-
-
-def said_once(columns: tuple[Column, ...], rows: list[Row]) -> tuple[Column, ...]:
-    return tuple(
-        column
-        for column in columns
-        if rows
-        and column.kind == "text"
-        and column.key not in ALWAYS_SHOWN
-        and len({cell(row, column) for row in rows}) == 1
-    )
+    shared = said_once(columns, rows, ALWAYS_SHOWN)
+    return tuple(column for column in columns if column not in shared)
 
 
 def fill(
@@ -413,7 +403,7 @@ class AnalysisScreen(Screen[None]):
             notes.append("No offer was answered in this selection.")
         said = [
             f"{column.title} {cell(section.rows[0], column)}"
-            for column in said_once(adoption_columns(), section.rows)
+            for column in said_once(adoption_columns(), section.rows, ALWAYS_SHOWN)
         ]
         if said:
             notes.append("Every row: " + " · ".join(said) + ".")
