@@ -567,7 +567,7 @@ def sql(
         names = [d[0] for d in cursor.description or ()]
         if fmt == "table":
             rows = cursor.fetchall()
-            out.print(rows_table(names, rows, None))
+            out.print(rows_table(names, rows))
             err.print(f"{len(rows):,} rows", highlight=False)
         elif fmt == "csv":
             write_csv(sys.stdout, names, cursor)

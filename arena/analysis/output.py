@@ -193,8 +193,8 @@ def write_jsonl(out: TextIO, names: Sequence[str], rows: Iterable[Sequence[Any]]
     return count
 
 
-def rows_table(names: Sequence[str], rows: Iterable[Sequence[Any]], title: str | None) -> Table:
-    table = Table(title=title, title_justify="left")
+def rows_table(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    table = Table()
     for name in names:
         table.add_column(name, overflow="fold")
     for row in rows:
