@@ -281,12 +281,13 @@ _LOG_GAMMA_HALF = 0.5 * math.log(math.pi)  # log Gamma(1/2)
 _HUGE_T = 1e150  # beyond this t * t would overflow; df / (df + t^2) is then taken as df / t^2
 
 
-def _t_masses(t: float, df: float) -> tuple[float, float]:
-    """(P(0 < T < t), P(T > t)) for t >= 0, each computed directly so that a small one keeps its
-    relative precision: P(T > t) = I_x(df/2, 1/2) / 2 and P(0 < T < t) = I_{1-x}(1/2, df/2) / 2
-    with x = df / (df + t^2) (Abramowitz & Stegun 1964, sections 26.5 and 26.7)."""
+def _t_mass(t: float, df: float, central: bool) -> float:
+    """P(0 < T < t) when `central`, else P(T > t), for t >= 0, each computed directly so that a
+    small one keeps its relative precision: P(T > t) = I_x(df/2, 1/2) / 2 and P(0 < T < t) =
+    I_{1-x}(1/2, df/2) / 2 with x = df / (df + t^2) (Abramowitz & Stegun 1964, sections 26.5
+    and 26.7)."""
     if t == 0:
-        return 0.0, 0.5
+        return 0.0 if central else 0.5
     a = df / 2
     if t < _HUGE_T:
         square = t * t
@@ -300,9 +301,9 @@ def _t_masses(t: float, df: float) -> tuple[float, float]:
         y = 1.0
         log_y = 0.0
     log_front = _log_gamma_half_ratio(a) - _LOG_GAMMA_HALF + a * log_x + 0.5 * log_y
-    upper = 0.5 * _regularized_beta(a, 0.5, x, y, log_front)
-    central = 0.5 * _regularized_beta(0.5, a, y, x, log_front)
-    return central, upper
+    if central:
+        return 0.5 * _regularized_beta(0.5, a, y, x, log_front)
+    return 0.5 * _regularized_beta(a, 0.5, x, y, log_front)
 
 
 def _t_log_density(t: float, df: float) -> float:
@@ -363,9 +364,10 @@ def t_quantile(p: float, df: float) -> float:
     evaluated by its continued fraction (26.5.8) with the modified Lentz method (Lentz 1976).
     The quantile is found by Newton's method kept inside a bisection bracket, to a relative
     1e-13, solving for the central mass P(0 < T < t) when p is near 1/2 and for the tail
-    otherwise, so both keep their precision. For df > 1e6 it is the expansion
+    otherwise, so both keep their precision; it starts from the expansion
     t = z + g1(z)/df + g2(z)/df^2 + g3(z)/df^3 + g4(z)/df^4 around the normal quantile z
-    (Abramowitz & Stegun 1964, 26.7.5; its next term is negligible there). df may be
+    (Abramowitz & Stegun 1964, 26.7.5), which for df > 1e6 is the answer (its next term is
+    negligible there). df may be
     fractional (Welch). ValueError when p is outside (0, 1) or df is not a positive finite
     number.
     """
@@ -377,30 +379,43 @@ def t_quantile(p: float, df: float) -> float:
         return 0.0
     sign = 1.0 if p > 0.5 else -1.0
     tail = 1 - p if p > 0.5 else p  # both exact in floating point
+    z = _normal_upper_quantile(tail)
+    z2 = z * z
+    g1 = (z2 + 1) * z / 4
+    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
+    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
+    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
+    expansion = z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df
     if df > _LARGE_DF:
-        z = _normal_upper_quantile(tail)
-        z2 = z * z
-        g1 = (z2 + 1) * z / 4
-        g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
-        g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
-        g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
-        return sign * (z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df)
+        return sign * expansion
     central = 0.5 - tail  # exact when tail >= 1/4, where it is used
 
     def shortfall(t: float) -> float:
         """How far P(T <= |t|) is below max(p, 1 - p); increasing in t."""
-        inside, beyond = _t_masses(t, df)
-        return inside - central if tail >= 0.25 else tail - beyond
+        if tail >= 0.25:
+            return _t_mass(t, df, central=True) - central
+        return tail - _t_mass(t, df, central=False)
 
     def density(t: float) -> float:
         return math.exp(_t_log_density(t, df))
 
-    high = 1.0
-    while shortfall(high) < 0:
-        high *= 2
-        if math.isinf(high):
-            return sign * math.inf
-    return sign * _solve_increasing(shortfall, density, high / 2 if high > 1 else 0.0, high)
+    # The expansion is close for all but small df (a relative 1e-10 at df 1000): the root is
+    # bracketed by widening a step around it, so Newton's method starts next to the root.
+    guess = expansion if expansion > 0 else 1.0
+    step = 1e-7 * guess
+    if shortfall(guess) < 0:
+        low, high = guess, guess + step
+        while shortfall(high) < 0:
+            low, step = high, step * 16
+            high = high + step
+            if math.isinf(high):
+                return sign * math.inf
+    else:
+        high, low = guess, max(0.0, guess - step)
+        while low > 0 and shortfall(low) > 0:
+            high, step = low, step * 16
+            low = max(0.0, low - step)
+    return sign * _solve_increasing(shortfall, density, low, high)
 
 
 # --- means ----------------------------------------------------------------------------------
