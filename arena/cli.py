@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import sys
 import time
-from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -36,11 +34,6 @@ from arena.analysis.report import (
     exportable,
     selection_size,
 )
-from arena.batch import DEFAULT_SEATS, BatchPlan, offer_summary, plan, run_batch, summarize
-from arena.experiment import ExperimentError, load_experiment
-from arena.llm.config import ConfigError, load_models
-from arena.llm.gateway import GatewayError
-from arena.seats import SeatError
 from arena.store.db import (
     Store,
     StoreError,
@@ -48,7 +41,11 @@ from arena.store.db import (
     open_for_analysis,
     open_read_only,
 )
-from games.base import GameError
+
+# The commands that play matches import the runtime, the games and the LLM gateway when they
+# run: `arena analyze`, `sql` and `export` start in half the time without them.
+if TYPE_CHECKING:
+    from arena.batch import BatchPlan
 
 app = typer.Typer(
     name="arena",
@@ -77,6 +74,8 @@ def fail(message: str) -> typer.Exit:
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
+    from games.base import GameError
+
     overrides: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -196,6 +195,13 @@ def run(
 
     Rerunning the same command skips finished matches and completes unfinished ones.
     """
+    from arena.batch import plan
+    from arena.experiment import ExperimentError, load_experiment
+    from arena.llm.config import ConfigError, load_models
+    from arena.llm.gateway import GatewayError
+    from arena.seats import SeatError
+    from games.base import GameError
+
     try:
         models = load_models(config)
         if experiment is not None:
@@ -248,6 +254,10 @@ def run(
 
 
 def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None:
+    import asyncio
+
+    from arena.batch import offer_summary, run_batch, summarize
+
     started = time.perf_counter()
     progress = Progress(
         TextColumn(f"{batch.game} {batch.preset} · observer {batch.observer}"),
@@ -324,6 +334,11 @@ def models(
     check: Annotated[bool, typer.Option(help="ask each model for a one-word reply")] = True,
 ) -> None:
     """List the model aliases and check that each one answers."""
+    import asyncio
+
+    from arena.llm.config import ConfigError, load_models
+    from arena.llm.gateway import GatewayError
+
     try:
         loaded = load_models(config)
     except ConfigError as error:
@@ -703,6 +718,15 @@ def demo_observability(
 
     Rerunning the same demo reuses the matches already played.
     """
+    import asyncio
+    from functools import partial
+
+    from arena.batch import DEFAULT_SEATS, plan, run_batch
+    from arena.llm.config import ConfigError, load_models
+    from arena.llm.gateway import GatewayError
+    from arena.seats import SeatError
+    from games.base import GameError
+
     try:
         models = load_models(config)
         if game not in DEFAULT_SEATS:

@@ -14,7 +14,6 @@ from typing import Any
 
 from arena.analysis import stats
 from arena.store.views import OFFER_ROWS, view_sql
-from games.registry import GAMES
 
 OBSERVER_CONDITIONS = ("off", "on", "monitor")
 Row = dict[str, Any]
@@ -40,8 +39,11 @@ class Filters:
     batches: tuple[str, ...] = ()  # only these batch keys (the demo's two conditions)
 
     def check(self) -> None:
-        if self.game is not None and self.game not in GAMES:
-            raise ReportError(f"unknown game {self.game!r} (known: {', '.join(GAMES)})")
+        if self.game is not None:
+            from games.registry import GAMES  # the engines: imported only when a game is named
+
+            if self.game not in GAMES:
+                raise ReportError(f"unknown game {self.game!r} (known: {', '.join(GAMES)})")
         if self.observer is not None and self.observer not in OBSERVER_CONDITIONS:
             raise ReportError(
                 f"unknown observer condition {self.observer!r} (known: off, on, monitor)"

@@ -13,15 +13,17 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from arena.store.keys import lineup_key, seat_identity
 from arena.store.schema import LATEST, MIGRATIONS
 from arena.store.writer import BUSY_TIMEOUT_S, Writer, dumps
 from arena.store.writer import StoreError as StoreError  # raised here too; callers import it here
-from games.base import Decision
+
+# sqlite_utils and the games are imported where a Store first needs them, so that reading a file
+# for analysis (`open_read_only`, `open_for_analysis`) starts quickly.
+if TYPE_CHECKING:
+    from games.base import Decision
 
 DEFAULT_DB = Path("saves") / "arena.db"
 MIGRATIONS_TABLE = "arena_migrations"
@@ -152,6 +154,8 @@ class Store:
         except StoreError:
             self.conn.close()
             raise
+        import sqlite_utils
+
         self.db = sqlite_utils.Database(self.conn)
         self._writer: Writer | None = None
 
@@ -304,6 +308,8 @@ class Store:
         rows = self.conn.execute(
             "SELECT seat, action, talk FROM decisions WHERE match_id = ? ORDER BY seq", (match_id,)
         )
+        from games.base import Decision
+
         return [(seat, Decision(action, talk)) for seat, action, talk in rows]
 
     def stored_toggles(self, match_id: int) -> list[tuple[int, str]]:
