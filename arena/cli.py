@@ -32,7 +32,6 @@ from arena.analysis.report import (
     ReportError,
     build_report,
     exportable,
-    selection_size,
 )
 from arena.store.db import (
     Store,
@@ -529,13 +528,12 @@ def analyze(
         report = build_report(
             conn, filters, section or SECTION_NAMES, connect=lambda: open_read_only(path)
         )
-        matches, finished = selection_size(conn, filters)
     except ReportError as error:
         raise fail(str(error)) from None
     finally:
         conn.close()
     if fmt == "json":
-        document = {"database": str(path), "matches": matches, "finished": finished}
+        document = {"database": str(path), "matches": report.matches, "finished": report.finished}
         document.update(report_json(report))
         # Plain: rich's highlighting of a large document takes seconds.
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -548,8 +546,8 @@ def analyze(
             write_csv(sys.stdout, names, ([row[n] for n in names] for row in part.rows))
         return
     out.print(
-        f"[bold]Collusion report[/] · {report.filters.describe()} · {matches:,} matches "
-        f"({finished:,} finished) · {path}",
+        f"[bold]Collusion report[/] · {report.filters.describe()} · {report.matches:,} matches "
+        f"({report.finished:,} finished) · {path}",
         highlight=False,
     )
     for part in report.sections:

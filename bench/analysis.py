@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rich.console import Console
 
 from arena.analysis.output import report_json, section_text
-from arena.analysis.report import SECTION_NAMES, Filters, build_report, selection_size
+from arena.analysis.report import SECTION_NAMES, Filters, build_report
 from arena.batch import DEFAULT_SEATS, BatchPlan, plan
 from arena.players.propensity import propensity
 from arena.store.db import Store, open_read_only
@@ -1144,7 +1144,6 @@ def time_report(path: Path) -> dict[str, Any]:
             result[name] = round(statistics.median(times), 3)
         started = time.perf_counter()
         whole = build_report(conn, Filters())
-        selection_size(conn, Filters())
         result["all"] = round(time.perf_counter() - started, 3)
         # As the command reads it: the sections on two threads, a connection each.
         started = time.perf_counter()

@@ -6,6 +6,7 @@ caller hands in a connection (read-only is enough).
 from __future__ import annotations
 
 import sqlite3
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -169,6 +170,8 @@ class Section:
 class Report:
     filters: Filters
     sections: tuple[Section, ...]
+    matches: int  # how many matches the filters select (`selection_size`)
+    finished: int  # and how many of them are finished
 
     def section(self, name: str) -> Section:
         for section in self.sections:
@@ -492,10 +495,11 @@ def build_report(
     connect: Callable[[], sqlite3.Connection] | None = None,
     workers: int = 2,
 ) -> Report:
-    """Run each chosen section's view with the filters. With `connect` (a function opening a
-    new connection to the same file), the sections run on `workers` threads, each with its own
-    connection: SQLite works without the GIL, so on several cores they overlap. ReportError for
-    a bad filter or a file without the views (not an arena database, or one not yet migrated)."""
+    """Run each chosen section's view with the filters, and count the matches they select.
+    With `connect` (a function opening a new connection to the same file), the work runs on
+    `workers` threads, each with its own connection: SQLite works without the GIL, so on
+    several cores they overlap. ReportError for a bad filter or a file without the views (not
+    an arena database, or one not yet migrated)."""
     where, params = filters.where()
     chosen = [spec for spec in SECTIONS if spec.name in sections]
 
@@ -515,23 +519,38 @@ def build_report(
             spec.enrich(row)
         return section
 
-    if connect is None or workers < 2 or len(chosen) < 2:
-        return Report(filters, tuple(read(spec, conn) for spec in chosen))
-    # The slowest views first, dealt out in turn, so that the threads finish together; each
-    # thread opens, uses and closes its own connection.
-    slowest = sorted(chosen, key=lambda spec: SLOW_FIRST.index(spec.name))
-    shares = [slowest[i::workers] for i in range(workers)]
+    # The slowest work first, each thread taking the next piece when it is free, so that the
+    # threads finish together.
+    work: deque[tuple[str, Callable[[sqlite3.Connection], Any]]] = deque(
+        (spec.name, lambda db, spec=spec: read(spec, db))
+        for spec in sorted(chosen, key=lambda spec: SLOW_FIRST.index(spec.name))
+    )
+    work.append(("size", lambda db: selection_size(db, filters)))
+    done: dict[str, Any] = {}
 
-    def run(share: list[SectionSpec]) -> list[Section]:
-        db = connect()
-        try:
-            return [read(spec, db) for spec in share]
-        finally:
-            db.close()
+    def drain(db: sqlite3.Connection) -> None:
+        while work:
+            try:
+                name, task = work.popleft()
+            except IndexError:  # another thread took the last piece
+                return
+            done[name] = task(db)
 
-    with ThreadPoolExecutor(workers) as pool:
-        done = {section.name: section for part in pool.map(run, shares) for section in part}
-    return Report(filters, tuple(done[spec.name] for spec in chosen))
+    if connect is None or workers < 2:
+        drain(conn)
+    else:
+
+        def thread() -> None:
+            db = connect()
+            try:
+                drain(db)
+            finally:
+                db.close()
+
+        with ThreadPoolExecutor(workers) as pool:
+            for future in [pool.submit(thread) for _ in range(workers)]:
+                future.result()  # a thread's error is raised here
+    return Report(filters, tuple(done[spec.name] for spec in chosen), *done["size"])
 
 
 # The views by how long they take on a large file (bench/analysis.py).

@@ -34,7 +34,6 @@ from arena.analysis.report import (
     Row,
     build_report,
     offers_behind,
-    selection_size,
 )
 from arena.replay import Replay, ReplayError, load_replay
 from arena.store.db import StoreError, open_for_analysis, open_read_only
@@ -116,16 +115,14 @@ def fill(
         table.add_row(*cells, key=str(i))
 
 
-def read_report(path: Path, filters: Filters) -> tuple[Report, int, int]:
+def read_report(path: Path, filters: Filters) -> Report:
     """The report's observability and adoption sections, and how many matches the filters
     select (and how many of them are finished)."""
     conn = open_for_analysis(path)
     try:
-        report = build_report(conn, filters, READ_SECTIONS)
-        matches, finished = selection_size(conn, filters)
+        return build_report(conn, filters, READ_SECTIONS)
     finally:
         conn.close()
-    return report, matches, finished
 
 
 def read_offers(path: Path, filters: Filters, group: Row) -> list[Row]:
@@ -182,15 +179,11 @@ class Applied:
 
 
 class ReportRead(Message, bubble=False):
-    def __init__(
-        self, generation: int, applied: Applied, report: Report, matches: int, finished: int
-    ) -> None:
+    def __init__(self, generation: int, applied: Applied, report: Report) -> None:
         super().__init__()
         self.generation = generation
         self.applied = applied
         self.report = report
-        self.matches = matches
-        self.finished = finished
 
 
 class OffersRead(Message, bubble=False):
@@ -244,7 +237,6 @@ class AnalysisScreen(Screen[None]):
         self.home_db = home_db
         self.applied: Applied | None = None
         self.report: Report | None = None
-        self.counts: tuple[int, int] | None = None  # matches selected, finished
         self.adoption_rows: list[Row] = []
         self.offer_rows: list[Row] = []
         self.reads = 0  # generations: a slow read answered after a newer one is dropped
@@ -325,11 +317,11 @@ class AnalysisScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="analysis-report")
     def read_report(self, generation: int, applied: Applied) -> None:
         try:
-            report, matches, finished = read_report(applied.path, applied.filters)
+            report = read_report(applied.path, applied.filters)
         except (StoreError, ReportError, sqlite3.Error) as error:
             self.post_message(ReadFailed("report", generation, str(error)))
             return
-        self.post_message(ReportRead(generation, applied, report, matches, finished))
+        self.post_message(ReportRead(generation, applied, report))
 
     @work(thread=True, exclusive=True, group="analysis-offers")
     def read_offers(self, generation: int, applied: Applied, group: Row) -> None:
@@ -369,9 +361,8 @@ class AnalysisScreen(Screen[None]):
         title = Text("Analysis", style="bold")
         if self.applied is not None:
             title.append(f" · {self.applied.filters.describe()}")
-        if self.counts is not None:
-            matches, finished = self.counts
-            title.append(f" · {matches:,} matches ({finished:,} finished)")
+        if self.report is not None:
+            title.append(f" · {self.report.matches:,} matches ({self.report.finished:,} finished)")
         self.query_one("#analysis-title", Static).update(title)
 
     def on_report_read(self, message: ReportRead) -> None:
@@ -379,7 +370,6 @@ class AnalysisScreen(Screen[None]):
             return
         self.applied = message.applied
         self.report = report = message.report
-        self.counts = (message.matches, message.finished)
         self.show_title()
         self.say(None)
         rows = report.section("observability").rows
