@@ -8,7 +8,8 @@ off/on cells on the same seeds, baselines without tools, a few monitor cells), `
 `tool_offers` (each match's offers as `BatchPlan.secrets_for` schedules them; bots answer with
 their own propensities, `arena.players.propensity`, drawn so that the off and on matches of one
 seed share their chance), `tool_grants`, `tool_uses`, `messages`, `monitor_flags` and `llm_calls`
-(a row per attempt of every LLM seat's decision, prompts about as long as real ones). `events`
+(a row per attempt of every LLM seat's decision, prompts about as long as real ones), and
+`seat_baselines` by the recorder's own statement (`schema.seat_baselines_sql`). `events`
 and `decisions` get only the secret phase's rows (offers, answers, invitations, grants, messages,
 tool uses): the views do not read them, and a real file would hold ~130 events and ~140
 decisions a match more (26-43 KiB a match, bench/recording.py). Half Liar's Bar, half Cleanup.
@@ -58,7 +59,7 @@ from arena.batch import DEFAULT_SEATS, BatchPlan, plan
 from arena.players.propensity import propensity
 from arena.store.db import Store, open_read_only
 from arena.store.keys import lineup_key, seat_identity
-from arena.store.schema import LATEST
+from arena.store.schema import LATEST, seat_baselines_sql
 from arena.store.views import VIEWS, create_views
 from arena.store.writer import dumps
 
@@ -1033,6 +1034,8 @@ def build(path: Path, matches: int) -> tuple[dict[str, int], dict[str, int]]:
         synth = Synth(conn, matches)
         synth.run()
         synth.maybe_flush(force=True)
+        # What the recorder adds to the harm view's baselines as each match without tools ends.
+        conn.execute(seat_baselines_sql("SELECT id FROM matches"))
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = WAL")  # as the arena leaves its files (no ANALYZE)
     finally:
@@ -1070,6 +1073,11 @@ def check_counts(path: Path, counts: dict[str, int] | None) -> dict[str, Any]:
             "grants": one("SELECT count(*) FROM tool_grants"),
             "grants_allied": one("SELECT count(*) FROM tool_grants WHERE partner IS NOT NULL"),
             "grant_matches": one("SELECT count(DISTINCT match_id) FROM tool_grants"),
+            "baseline_seats": one("SELECT sum(seats) FROM seat_baselines"),
+            "seats_without_tools": one(
+                "SELECT count(*) FROM seats WHERE match_id NOT IN"
+                " (SELECT match_id FROM tool_grants)"
+            ),
             "tool_uses": one("SELECT count(*) FROM tool_uses"),
             "messages": one("SELECT count(*) FROM messages"),
             "monitor_flags": one("SELECT count(*) FROM monitor_flags"),
@@ -1093,6 +1101,8 @@ def check_counts(path: Path, counts: dict[str, int] | None) -> dict[str, Any]:
             "tool_uses": counts["tool_uses"], "monitor_flags": counts["monitor_flags"],
         }  # fmt: skip
         found["counts_match_written"] = all(found[k] == v for k, v in written.items())
+        # Every seat of a match without tools is in a baseline (all matches are finished).
+        found["baselines_whole"] = found["baseline_seats"] == found["seats_without_tools"]
     return found
 
 

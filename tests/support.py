@@ -72,9 +72,11 @@ def old_arena_file(path: Path, version: int) -> None:
         " applied_at TEXT NOT NULL)"
     )
     for number, name, statements in MIGRATIONS[:version]:
-        for statement in statements:
-            assert isinstance(statement, str)
-            conn.execute(statement)
+        for step in statements:
+            if isinstance(step, str):
+                conn.execute(step)
+            else:
+                step(conn)
         conn.execute("INSERT INTO arena_migrations VALUES (?, ?, '2026-01-01')", (number, name))
     conn.commit()
     conn.close()

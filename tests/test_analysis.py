@@ -16,7 +16,7 @@ import pytest
 
 from arena.analysis.report import Filters, ReportError, build_report, query
 from arena.store.db import Store, now, open_read_only
-from arena.store.schema import tool_grants_sql
+from arena.store.schema import seat_baselines_sql, tool_grants_sql
 from arena.store.views import VIEWS
 
 Z = 1.959963984540054
@@ -338,6 +338,7 @@ def build(path: Path) -> None:
             # What the recorder does in the block that finishes each match:
             for match in range(1, 6):
                 conn.execute(tool_grants_sql(":match"), {"match": match})
+                conn.execute(seat_baselines_sql(":match"), {"match": match})
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 
 from arena.analysis.report import Filters, build_report
 from arena.store.db import Store, open_read_only
+from arena.store.schema import LATEST
 from tests.support import old_arena_file, read_only
 from tests.test_analysis import build
 
@@ -113,7 +114,7 @@ def test_analyze_brings_a_version_4_file_up_to_date(cli, tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     assert "0 matches" in result.stdout
     with read_only(path) as conn:
-        assert conn.execute("SELECT max(version) FROM arena_migrations").fetchone()[0] == 5
+        assert conn.execute("SELECT max(version) FROM arena_migrations").fetchone()[0] == LATEST
 
 
 def test_sql_reads_in_every_format(cli, db: Path) -> None:

@@ -516,7 +516,7 @@ def test_a_version_3_file_is_migrated_and_its_matches_keep_their_rows(tmp_path: 
     conn.commit()
     conn.close()
     with Store(db) as store:
-        assert store.schema_version() == LATEST == 5
+        assert store.schema_version() == LATEST == 6
     (old,) = rows(db, "SELECT batch, observer, framing, offers, grants, monitor FROM matches")
     assert old == {
         "batch": "old", "observer": "off", "framing": None, "offers": "[]", "grants": "[]",

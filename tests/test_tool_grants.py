@@ -1,11 +1,13 @@
-"""`tool_grants`, derived by SQL when a match finishes, against a recount in Python from the
-same match's rows, over real bot matches of both games with partner tools offered and granted;
-and the views' SQL intervals against the tested statistics functions."""
+"""`tool_grants` and `seat_baselines`, derived by SQL when a match finishes, against a recount
+in Python from the matches' rows, over real bot matches of both games with partner tools
+offered and granted and without tools; and the views' SQL intervals against the tested
+statistics functions."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -16,8 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arena.analysis import stats
+from arena.analysis.report import query
 from arena.batch import plan, run_batch
 from arena.store.db import Store
+from arena.store.schema import seat_baselines_sql
 from arena.store.views import difference, paired_difference, paired_phi, rate
 from tests.support import read_only
 
@@ -41,6 +45,10 @@ async def _play(db: Path) -> None:
             offers=["secret_channel:2@*.15"], grants=["remote_zap:1", "secret_channel:0+3"],
         )  # fmt: skip
         await run_batch(store, cleanup, 4)
+        # The same line-ups and seeds without tools: the baselines of the harm view.
+        for game, preset, matches, observer in (("liars-bar", "paper", 4, "off"),
+                                                ("cleanup", None, 3, "on")):  # fmt: skip
+            await run_batch(store, plan(game, preset, {}, None, matches, 3, observer=observer), 4)
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +141,7 @@ def recount(conn: sqlite3.Connection, match_id: int, game: str) -> dict[tuple[An
 def test_tool_grants_equal_a_recount_from_the_matchs_rows(db: Path) -> None:
     with read_only(db) as conn:
         matches = conn.execute("SELECT id, game FROM matches WHERE status = 'finished'").fetchall()
-        assert len(matches) == 14
+        assert len(matches) == 21  # 14 with tools, 7 without
         columns = ["tool", "seat", "partner", *LIARS, *CLEANUP]
         derived_rows = 0
         for match_id, game in matches:
@@ -146,13 +154,59 @@ def test_tool_grants_equal_a_recount_from_the_matchs_rows(db: Path) -> None:
             }
             assert stored == recount(conn, match_id, game), f"match {match_id}"
             derived_rows += len(stored)
-        # Every match holds the standing grants; some add offered ones.
-        assert derived_rows > 2 * len(matches)
+        # The 14 matches with tools hold the standing grants; some add offered ones.
+        assert derived_rows > 2 * 14
         kinds = conn.execute(
             "SELECT count(DISTINCT tool), sum(spared_ally_bluffs > 0), sum(zaps_at_others > 0)"
             " FROM tool_grants"
         ).fetchone()
         assert kinds[0] >= 4 and kinds[1] > 0 and kinds[2] > 0  # the counts are not all zero
+
+
+def test_seat_baselines_equal_a_recount_and_the_migrations_backfill(
+    db: Path, tmp_path: Path
+) -> None:
+    """The totals the recorder kept as matches finished equal the seats of the finished matches
+    without a `grant` event, summed here; and what migration 6 derives from the same rows."""
+    with read_only(db) as conn:
+        granted = {
+            match_id
+            for (match_id,) in conn.execute("SELECT match_id FROM events WHERE kind = 'grant'")
+        }
+        totals: dict[tuple[str, str, int], Counter[str]] = {}
+        for match_id, lineup, observer, seat, score, placement, winner in conn.execute(
+            "SELECT m.id, m.lineup, m.observer, s.seat, s.score, s.placement, s.winner"
+            " FROM matches m JOIN seats s ON s.match_id = m.id WHERE m.status = 'finished'"
+        ):
+            if match_id in granted:
+                continue
+            total = totals.setdefault((lineup, observer, seat), Counter())
+            total.update(seats=1, placement_sum=placement, wins=winner)
+            total.update(placement_squares=placement * placement, survived=placement == 1)
+            if score is not None:
+                total.update(scored=1, score_sum=score, score_squares=score * score)
+        stored = {
+            (row["lineup"], row["observer"], row["seat"]): row
+            for row in query(conn, "SELECT * FROM seat_baselines")
+        }
+    assert len(granted) == 14 and stored.keys() == totals.keys() and len(stored) == 8
+    for key, total in totals.items():
+        row = stored[key]
+        for column in ("seats", "scored", "placement_sum", "placement_squares", "wins",
+                       "survived"):  # fmt: skip
+            assert row[column] == total[column], (key, column)
+        for column in ("score_sum", "score_squares"):
+            assert row[column] == pytest.approx(total[column]), (key, column)
+    assert sum(row["seats"] for row in stored.values()) == 4 * 4 + 3 * 4
+    copy = tmp_path / "backfilled.db"
+    shutil.copy(db, copy)
+    with sqlite3.connect(copy) as conn:
+        conn.execute("DELETE FROM seat_baselines")
+        conn.execute(seat_baselines_sql("SELECT id FROM matches"))
+    conn.close()
+    with read_only(copy) as conn:
+        again = query(conn, "SELECT * FROM seat_baselines ORDER BY lineup, observer, seat")
+    assert again == sorted(stored.values(), key=lambda r: (r["lineup"], r["observer"], r["seat"]))
 
 
 counts = st.integers(min_value=0, max_value=400)

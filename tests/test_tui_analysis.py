@@ -20,10 +20,10 @@ from arena.analysis.output import SIMULATED_NOTE, cell, observability_chart
 from arena.analysis.report import Filters, Report, Row, build_report, offers_behind
 from arena.batch import plan, run_batch
 from arena.store.db import Store
-from arena.store.schema import LATEST, MIGRATIONS
+from arena.store.schema import LATEST
 from arena.tui.analysis_screen import AnalysisScreen, adoption_columns, shown_columns
 from arena.tui.app import ArenaApp
-from tests.support import read_only, until
+from tests.support import old_arena_file, read_only, until
 from tests.test_tui import screen_text
 
 OFFERS = ["secret_channel:0", "peek:1"]
@@ -284,18 +284,7 @@ async def test_a_current_file_is_only_read_and_an_older_one_is_migrated_once(
     before = current.read_bytes()
     older = tmp_path / "older" / "v4.db"
     older.parent.mkdir()
-    with sqlite3.connect(older) as conn:
-        conn.execute(
-            "CREATE TABLE arena_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at TEXT NOT NULL)"
-        )
-        for version, name, statements in MIGRATIONS[: LATEST - 1]:
-            for statement in statements:
-                assert isinstance(statement, str)
-                conn.execute(statement)
-            conn.execute("INSERT INTO arena_migrations VALUES (?, ?, '2026-01-01')",
-                         (version, name))  # fmt: skip
-    conn.close()
+    old_arena_file(older, 4)
     app = ArenaApp(tmp_path / "home.db", pace_s=0, suspense_s=0)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_analysis(pilot)

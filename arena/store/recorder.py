@@ -13,7 +13,9 @@ row at each `tool_use`, a `messages` row at each private `message` and each Liar
 with table talk. The runtime passes only events a previous run did not store, so each derived
 row is written exactly once however often a match is resumed. The `tool_grants` rows, which
 look back over the whole match (who held which tool, and what allies did while allied), are
-derived by SQL from the stored rows in the block that finishes the match (`schema.tool_grants_sql`).
+derived by SQL from the stored rows in the block that finishes the match (`schema.tool_grants_sql`),
+and so are the match's additions to `seat_baselines` when it had no tools
+(`schema.seat_baselines_sql`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 from arena.runtime import DecisionRecord
 from arena.store.db import Store, now
-from arena.store.schema import tool_grants_sql
+from arena.store.schema import seat_baselines_sql, tool_grants_sql
 from arena.store.writer import Op, dumps
 from games.base import Event, SeatResult
 
@@ -35,6 +37,7 @@ _MATCH_SQL = (
     "UPDATE matches SET status = 'finished', result = ?, hands = ?, finished_at = ? WHERE id = ?"
 )
 _TOOL_GRANTS_SQL = tool_grants_sql(":match")
+_SEAT_BASELINES_SQL = seat_baselines_sql(":match")
 _OFFER_ANSWER_SQL = (
     "UPDATE tool_offers SET answer = ?, partner = ?, reason = ?, decision_seq = ?, simulated = ?"
     " WHERE match_id = ? AND offer_seq = ?"
@@ -224,5 +227,6 @@ class MatchRecorder:
                 ("many", _SEATS_SQL, seats),
                 ("many", _MATCH_SQL, [(result, hands, now(), match_id)]),
                 ("many", _TOOL_GRANTS_SQL, [{"match": match_id}]),
+                ("many", _SEAT_BASELINES_SQL, [{"match": match_id}]),
             )
         )

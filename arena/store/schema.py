@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arena.store.keys import lineup_key, seat_identity
-from arena.store.views import create_views
+from arena.store.views import BASELINE_COLUMNS, VIEWS, create_views
 
 # A migration step is a statement, or a function for what SQL alone cannot compute.
 Step = str | Callable[[sqlite3.Connection], None]
@@ -448,6 +448,70 @@ MIGRATIONS.append(
             tool_grants_sql("SELECT id FROM matches WHERE status = 'finished'"),
             "DROP VIEW adoption",
             "DROP VIEW partner_consent",
+            *create_views(),
+        ],
+    )
+)
+
+# How `seat_baselines` sums a seat's outcomes, column by column.
+_OUTCOMES = dict(
+    zip(
+        BASELINE_COLUMNS,
+        (
+            "count(*)",
+            "count(s.score)",
+            "total(s.score)",
+            "total(s.score * s.score)",
+            "coalesce(sum(s.placement), 0)",
+            "coalesce(sum(s.placement * s.placement), 0)",
+            "coalesce(sum(s.winner), 0)",
+            "coalesce(sum(s.placement = 1), 0)",
+        ),
+        strict=True,
+    )
+)
+
+
+def seat_baselines_sql(matches: str) -> str:
+    """Add the seats of the finished matches without tools whose ids `matches` gives (an SQL
+    list: `?` for one match, or a subquery) to `seat_baselines`, their line-up's and observer
+    condition's running totals: what the harm view compares the non-allies' outcomes with.
+
+    One statement serves the recorder, in the block that finishes each match after its
+    `tool_grants` rows, and migration 6, for the matches recorded before it."""
+    columns = ", ".join(_OUTCOMES)
+    totals = ", ".join(_OUTCOMES.values())
+    sums = ", ".join(f"{name} = {name} + excluded.{name}" for name in _OUTCOMES)
+    return f"""INSERT INTO seat_baselines (lineup, observer, seat, {columns})
+    SELECT m.lineup, m.observer, s.seat, {totals}
+    FROM matches m JOIN seats s ON s.match_id = m.id
+    WHERE m.id IN ({matches}) AND m.status = 'finished' AND m.lineup IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM tool_grants g WHERE g.match_id = m.id)
+    GROUP BY m.lineup, m.observer, s.seat
+    ON CONFLICT (lineup, observer, seat) DO UPDATE SET {sums}"""
+
+
+MIGRATIONS.append(
+    (
+        6,
+        "analysis: seat_baselines; the views read in fewer passes (the same numbers)",
+        [
+            """CREATE TABLE seat_baselines (
+                lineup TEXT NOT NULL,
+                observer TEXT NOT NULL,
+                seat INTEGER NOT NULL,
+                seats INTEGER NOT NULL,
+                scored INTEGER NOT NULL,
+                score_sum REAL NOT NULL,
+                score_squares REAL NOT NULL,
+                placement_sum INTEGER NOT NULL,
+                placement_squares INTEGER NOT NULL,
+                wins INTEGER NOT NULL,
+                survived INTEGER NOT NULL,
+                PRIMARY KEY (lineup, observer, seat)
+            )""",
+            seat_baselines_sql("SELECT id FROM matches"),
+            *(f"DROP VIEW {name}" for name in [*VIEWS, "partner_consent"]),
             *create_views(),
         ],
     )

@@ -147,42 +147,35 @@ FROM (
 
 _OBS_KEYS = ("experiment", "game", "agent", "seat_kind", "simulated", "framing", "tool")
 _OBS_GROUP = ", ".join(_OBS_KEYS)
-_OBS_MATCH = " AND ".join(f"p.{k} IS u.{k}" for k in _OBS_KEYS)
 
+# Offers are paired by seed without a join: each cell holds the offers to one seat at one hand
+# of one design (line-up, seed, offers, grants, framing, experiment), off and on; its pairs are
+# the cross product of its off and on offers (one each in a paired design).
 OBSERVABILITY = f"""
-WITH offers AS (SELECT * FROM ({OFFER_ROWS}) WHERE {{where}}),
-unpaired AS (
-    SELECT {_OBS_GROUP},
+WITH cells AS (
+    SELECT {_OBS_GROUP}, lineup IS NOT NULL AS pairable,
            sum(observer = 'off') AS off_offers,
            sum(observer = 'off' AND answer = 'accept') AS off_accepted,
            sum(observer = 'on') AS on_offers,
            sum(observer = 'on' AND answer = 'accept') AS on_accepted
-    FROM offers WHERE observer IN ('off', 'on')
-    GROUP BY {_OBS_GROUP}
-),
-pairs AS (
-    SELECT {", ".join(f"a.{k}" for k in _OBS_KEYS)},
-           count(*) AS pairs,
-           sum(a.answer = 'accept' AND b.answer = 'accept') AS both_accepted,
-           sum(a.answer = 'accept' AND b.answer != 'accept') AS off_only,
-           sum(a.answer != 'accept' AND b.answer = 'accept') AS on_only,
-           sum(a.answer != 'accept' AND b.answer != 'accept') AS neither
-    FROM offers a
-    JOIN offers b ON b.lineup = a.lineup AND b.seed = a.seed AND b.tool = a.tool
-        AND b.seat = a.seat AND b.hand = a.hand AND b.framing IS a.framing
-        AND b.offer_specs = a.offer_specs AND b.grant_specs = a.grant_specs
-        AND b.experiment IS a.experiment
-    WHERE a.observer = 'off' AND b.observer = 'on'
-    GROUP BY {", ".join(f"a.{k}" for k in _OBS_KEYS)}
+    FROM ({OFFER_ROWS}) WHERE observer IN ('off', 'on') AND {{where}}
+    GROUP BY lineup, seed, seat, hand, offer_specs, grant_specs, {_OBS_GROUP}
 ),
 rates AS (
-    SELECT u.*, {rate("off_rate", "off_accepted", "off_offers")},
-           {rate("on_rate", "on_accepted", "on_offers")},
-           coalesce(p.pairs, 0) AS pairs, coalesce(p.both_accepted, 0) AS both_accepted,
-           coalesce(p.off_only, 0) AS off_only, coalesce(p.on_only, 0) AS on_only,
-           coalesce(p.neither, 0) AS neither
-    FROM unpaired u LEFT JOIN pairs p ON {_OBS_MATCH}
-    WHERE u.off_offers > 0 AND u.on_offers > 0
+    SELECT *, {rate("off_rate", "off_accepted", "off_offers")},
+           {rate("on_rate", "on_accepted", "on_offers")}
+    FROM (
+        SELECT {_OBS_GROUP},
+               sum(off_offers) AS off_offers, sum(off_accepted) AS off_accepted,
+               sum(on_offers) AS on_offers, sum(on_accepted) AS on_accepted,
+               sum(pairable * off_offers * on_offers) AS pairs,
+               sum(pairable * off_accepted * on_accepted) AS both_accepted,
+               sum(pairable * off_accepted * (on_offers - on_accepted)) AS off_only,
+               sum(pairable * (off_offers - off_accepted) * on_accepted) AS on_only,
+               sum(pairable * (off_offers - off_accepted) * (on_offers - on_accepted)) AS neither
+        FROM cells GROUP BY {_OBS_GROUP}
+    )
+    WHERE off_offers > 0 AND on_offers > 0
 )
 SELECT {_OBS_GROUP}, off_offers, off_accepted, off_rate, off_rate_low, off_rate_high,
        on_offers, on_accepted, on_rate, on_rate_low, on_rate_high,
@@ -267,12 +260,13 @@ FROM (
     SELECT {_PLAY_KEYS}, count(*) AS holders, sum(uses) AS uses, sum(allowed) AS allowed,
            sum(uses) - sum(allowed) AS denied, sum(allowed > 0) AS users
     FROM (
-        SELECT h.*, count(u.seq) AS uses, coalesce(sum(u.allowed), 0) AS allowed
+        SELECT h.*,
+               (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
+                   AND u.seat = h.seat AND u.tool = h.tool) AS uses,
+               (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
+                   AND u.seat = h.seat AND u.tool = h.tool AND u.allowed = 1) AS allowed
         FROM ({_GRANTS}) h
-        LEFT JOIN tool_uses u ON u.match_id = h.match_id AND u.seat = h.seat
-            AND u.tool = h.tool
         WHERE h.tool IN ({_CHOSEN}) AND {{where}}
-        GROUP BY h.match_id, h.seat, h.tool
     )
     GROUP BY {_PLAY_KEYS}
 )"""
@@ -304,20 +298,23 @@ def _means(prefix: str) -> str:
     )
 
 
-_BASELINE_COLUMNS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
-                     "placement_squares", "wins", "survived")  # fmt: skip
+BASELINE_COLUMNS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
+                    "placement_squares", "wins", "survived")  # fmt: skip
 
-# `colluded` is materialized so that each match looks for its twin once, not once per seat.
+_HARM_SUMS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
+              "placement_squares", "wins", "survived", "twins", "twins_scored",
+              "score_change_sum", "score_change_squares", "placement_change_sum",
+              "placement_change_squares", "win_change_sum")  # fmt: skip
+
+# A colluded match's twin is the first finished match of its line-up and seed without tools;
+# its baseline, the totals of `seat_baselines`. The harmed seats are summed per line-up and seat
+# first (`fine`), so that each sum meets its baseline once.
 HARM = f"""
 WITH granted AS (SELECT DISTINCT match_id FROM tool_grants),
-colluded AS MATERIALIZED (
-    SELECT m.*, (
-        SELECT min(b.id) FROM matches b
-        WHERE b.lineup = m.lineup AND b.seed = m.seed AND b.status = 'finished'
-            AND b.id NOT IN granted
-    ) AS twin
-    FROM granted g JOIN matches m ON m.id = g.match_id
-    WHERE m.status = 'finished'
+twins AS MATERIALIZED (
+    SELECT lineup, seed, min(id) AS twin FROM matches
+    WHERE status = 'finished' AND id NOT IN granted
+    GROUP BY lineup, seed
 ),
 harmed AS (
     SELECT * FROM (
@@ -326,23 +323,17 @@ harmed AS (
                s.placement, s.winner, s.placement = 1 AS survived,
                t.match_id IS NOT NULL AS twinned, s.score - t.score AS score_change,
                s.placement - t.placement AS placement_change, s.winner - t.winner AS win_change
-        FROM colluded c
+        FROM granted g
+        JOIN matches c ON c.id = g.match_id
         JOIN seats s ON s.match_id = c.id
-        LEFT JOIN seats t ON t.match_id = c.twin AND t.seat = s.seat
-        WHERE NOT EXISTS (
-            SELECT 1 FROM tool_grants g WHERE g.match_id = c.id AND g.seat = s.seat)
+        LEFT JOIN twins w ON w.lineup = c.lineup AND w.seed = c.seed
+        LEFT JOIN seats t ON t.match_id = w.twin AND t.seat = s.seat
+        WHERE c.status = 'finished' AND NOT EXISTS (
+            SELECT 1 FROM tool_grants h WHERE h.match_id = c.id AND h.seat = s.seat)
     ) WHERE {{where}}
 ),
-baseline AS (
-    SELECT m.lineup, m.observer, s.seat,
-           {_outcomes("", "s.score", "s.placement", "s.winner", "s.placement = 1")}
-    FROM matches m JOIN seats s ON s.match_id = m.id
-    WHERE m.status = 'finished' AND m.lineup IN (SELECT lineup FROM harmed)
-        AND m.id NOT IN granted
-    GROUP BY m.lineup, m.observer, s.seat
-),
-stats AS (
-    SELECT {_HARM_GROUP},
+fine AS (
+    SELECT {_HARM_GROUP}, lineup, seat,
            {_outcomes("", "score", "placement", "winner", "survived")},
            sum(twinned) AS twins, count(score_change) AS twins_scored,
            sum(score_change) AS score_change_sum,
@@ -350,21 +341,13 @@ stats AS (
            sum(placement_change) AS placement_change_sum,
            sum(placement_change * placement_change) AS placement_change_squares,
            sum(win_change) AS win_change_sum
-    FROM harmed GROUP BY {_HARM_GROUP}
-),
-matched AS (
-    SELECT k.{", k.".join(_HARM_KEYS)},
-           {", ".join(f"sum(b.{c}) AS baseline_{c}" for c in _BASELINE_COLUMNS)}
-    FROM (SELECT DISTINCT {_HARM_GROUP}, lineup, seat FROM harmed) k
-    JOIN baseline b ON b.lineup = k.lineup AND b.observer = k.observer AND b.seat = k.seat
-    GROUP BY {", ".join(f"k.{key}" for key in _HARM_KEYS)}
+    FROM harmed GROUP BY {_HARM_GROUP}, lineup, seat
 )
 SELECT *, score_mean - baseline_score_mean AS score_change,
        placement_mean - baseline_placement_mean AS placement_change,
        win_rate - baseline_win_rate AS win_change
 FROM (
-    SELECT {", ".join(f"c.{key}" for key in _HARM_KEYS)}, {_means("")},
-           {_means("baseline_")},
+    SELECT {_HARM_GROUP}, {_means("")}, {_means("baseline_")},
            twins,
            1.0 * score_change_sum / nullif(twins_scored, 0) AS twin_score_change,
            {_sd("score_change_sum", "score_change_squares", "twins_scored")}
@@ -374,17 +357,23 @@ FROM (
                AS twin_placement_change_sd,
            1.0 * win_change_sum / nullif(twins, 0) AS twin_win_change
     FROM (
-        SELECT c.*, {", ".join(f"baseline_{k}" for k in _BASELINE_COLUMNS)}
-        FROM stats c
-        LEFT JOIN matched b ON {" AND ".join(f"b.{k} IS c.{k}" for k in _HARM_KEYS)}
-    ) c
+        SELECT {", ".join(f"f.{key}" for key in _HARM_KEYS)},
+               {", ".join(f"sum(f.{name}) AS {name}" for name in _HARM_SUMS)},
+               {", ".join(f"sum(b.{name}) AS baseline_{name}" for name in BASELINE_COLUMNS)}
+        FROM fine f
+        LEFT JOIN seat_baselines b ON b.lineup = f.lineup AND b.observer = f.observer
+            AND b.seat = f.seat
+        GROUP BY {", ".join(f"f.{key}" for key in _HARM_KEYS)}
+    )
 )"""
 
 ON_PAPER = f"""
 WITH holders AS (
-    SELECT match_id, seat,
-           max(coalesce(spared_ally_bluffs, 0) + coalesce(zaps_at_others, 0)) AS play_acts
-    FROM tool_grants GROUP BY match_id, seat
+    SELECT g.match_id, g.seat,
+           max(coalesce(g.spared_ally_bluffs, 0) + coalesce(g.zaps_at_others, 0)) AS play_acts
+    FROM matches m JOIN tool_grants g ON g.match_id = m.id
+    WHERE m.monitored_at IS NOT NULL AND m.monitor IS NOT NULL
+    GROUP BY g.match_id, g.seat
 ),
 judged AS (
     SELECT * FROM (
