@@ -36,8 +36,11 @@ CLEANUP = [
 
 
 def _insert(conn: sqlite3.Connection, table: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert `rows` into the table's leading columns (the later ones of `tool_offers`, copies of
+    its match's and seat's, are the database's to fill)."""
+    names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")][: len(rows[0])]
     marks = ",".join("?" * len(rows[0]))
-    conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
 
 
 def _event(match: int, seq: int, hand: int, kind: str, actor: int | None, payload: Any) -> tuple:
@@ -404,6 +407,17 @@ def test_tool_grants_are_derived_from_grants_decisions_and_zaps(conn: sqlite3.Co
     assert pick(zapper, *cleanup) == (1, 2, 1, 0, 2, 1)
     assert pick(remote, *cleanup) == (None, 3, 0, 0, 3, 1)
     assert pick(remote, *liars) == (None,) * 9
+
+
+def test_the_report_counts_the_matches_its_filters_select(conn: sqlite3.Connection) -> None:
+    # Matches 1-4 seat the model test/m; match 5 is Cleanup, under the monitor.
+    sizes = {
+        filters: (report.matches, report.finished)
+        for filters in (Filters(), Filters(model="test/m"), Filters(game="cleanup"),
+                        Filters(observer="on"), Filters(model="test/m", observer="monitor"))
+        for report in [build_report(conn, filters, ("cost",))]
+    }  # fmt: skip
+    assert list(sizes.values()) == [(5, 5), (4, 4), (1, 1), (2, 2), (0, 0)]
 
 
 def test_adoption_counts_answers_and_wilson_bounds(conn: sqlite3.Connection) -> None:

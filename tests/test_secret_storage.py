@@ -21,7 +21,7 @@ from arena.players.base import DecisionRequest
 from arena.runtime import StoredProgress, run_match
 from arena.secrets import SecretSetup
 from arena.store.db import Store
-from arena.store.schema import LATEST
+from arena.store.schema import LATEST, OFFER_COPIES
 from games.base import Decision, Event
 from games.liars_bar.config import PRESETS
 from games.liars_bar.engine import LiarsBar
@@ -227,9 +227,30 @@ async def recorded(tmp_path: Path) -> Path:
 
 
 def facts(offer: dict[str, Any]) -> dict[str, Any]:
-    """An offer row without its keys and pointers."""
-    pointers = ("match_id", "offer_seq", "decision_seq", "partner_decision_seq")
+    """An offer row without its keys, pointers and copies of its match's and seat's columns."""
+    pointers = ("match_id", "offer_seq", "decision_seq", "partner_decision_seq", *OFFER_COPIES)
     return {k: v for k, v in offer.items() if k not in pointers}
+
+
+def test_each_offer_carries_its_matchs_and_seats_group_columns(recorded: Path) -> None:
+    """Set by the database as the recorder inserts the row, and equal to a join."""
+    copies = ", ".join(f"o.{name}" for name in OFFER_COPIES)
+    joined = rows(
+        recorded,
+        f"""SELECT {copies}, m.experiment AS m_experiment, m.game AS m_game,
+                   m.lineup AS m_lineup, m.seed AS m_seed, m.offers AS m_offer_specs,
+                   m.grants AS m_grant_specs, m.created_at AS m_created_at, m.batch AS m_batch,
+                   coalesce(s.model, s.persona, s.kind) AS m_agent, s.kind AS m_seat_kind
+            FROM tool_offers o JOIN matches m ON m.id = o.match_id
+            JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat""",
+    )
+    assert len(joined) == 4
+    for row in joined:
+        assert all(row[name] is not None for name in OFFER_COPIES if name != "experiment")
+        assert {n: row[n] for n in OFFER_COPIES} == {n: row[f"m_{n}"] for n in OFFER_COPIES}
+    seats = {(row["agent"], row["seat_kind"]) for row in joined}
+    assert seats == {("openai/model-a", "llm"), ("counter", "bot"), ("openai/model-b", "llm"),
+                     ("cautious", "bot")}  # fmt: skip
 
 
 async def test_each_offer_is_one_row_with_both_answers_reasons_and_whether_it_was_granted(
@@ -349,12 +370,16 @@ def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "events": "SELECT seq, hand, kind, actor, audience, audience_seats, payload FROM events",
         "decisions": "SELECT seq, event_seq, hand, seat, kind, action, talk, source FROM decisions",
-        "tool_offers": "SELECT * FROM tool_offers",
+        "tool_offers": "",  # below
         "tool_uses": "SELECT * FROM tool_uses",
         "messages": "SELECT * FROM messages",
         "messages_fts": "SELECT match_id, seq, text FROM messages_fts",
     }
     with read_only(db) as conn:
+        # Every column but the copy of the match's creation time, which differs between files.
+        offer_columns = [row[1] for row in conn.execute("PRAGMA table_info(tool_offers)")]
+        offer_columns.remove("created_at")
+        tables["tool_offers"] = f"SELECT {', '.join(offer_columns)} FROM tool_offers"
         return {name: sorted(conn.execute(sql).fetchall()) for name, sql in tables.items()}
 
 

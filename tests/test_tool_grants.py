@@ -163,6 +163,37 @@ def test_tool_grants_equal_a_recount_from_the_matchs_rows(db: Path) -> None:
         assert kinds[0] >= 4 and kinds[1] > 0 and kinds[2] > 0  # the counts are not all zero
 
 
+def test_grants_and_offers_carry_their_matchs_and_seats_columns(db: Path) -> None:
+    """Set by the database's triggers as the recorder inserts the rows: equal to a join."""
+    with read_only(db) as conn:
+        for table, match_columns, seat_columns in (
+            ("tool_grants", ["experiment", "game", "framing", "observer", "created_at", "batch"],
+             ["agent", "seat_kind", "simulated"]),
+            ("tool_offers", ["experiment", "game", "lineup", "seed", "created_at", "batch"],
+             ["agent", "seat_kind"]),
+        ):  # fmt: skip
+            copied = query(conn, f"SELECT * FROM {table} ORDER BY match_id, seat")
+            joined = query(
+                conn,
+                f"""SELECT {", ".join(f"m.{c}" for c in match_columns)},
+                           coalesce(s.model, s.persona, s.kind) AS agent, s.kind AS seat_kind,
+                           s.kind = 'bot' AS simulated
+                    FROM {table} t JOIN matches m ON m.id = t.match_id
+                    JOIN seats s ON s.match_id = t.match_id AND s.seat = t.seat
+                    ORDER BY t.match_id, t.seat""",
+            )
+            assert len(copied) == len(joined) > 20, table
+            names = [*match_columns, *seat_columns]
+            assert [{n: r[n] for n in names} for r in copied] == [
+                {n: r[n] for n in names} for r in joined
+            ], table
+            assert {r["game"] for r in copied} == {"liars-bar", "cleanup"}, table
+        offered = query(conn, "SELECT o.offer_specs, o.grant_specs, m.offers, m.grants FROM"
+                              " tool_offers o JOIN matches m ON m.id = o.match_id")  # fmt: skip
+        assert all((r["offer_specs"], r["grant_specs"]) == (r["offers"], r["grants"])
+                   for r in offered)  # fmt: skip
+
+
 def test_seat_baselines_equal_a_recount_and_the_migrations_backfill(
     db: Path, tmp_path: Path
 ) -> None:

@@ -562,11 +562,16 @@ def selection_size(conn: sqlite3.Connection, filters: Filters) -> tuple[int, int
     """How many matches the filters select, and how many of them are finished (a match is
     selected by `--model` when any of its seats is that agent)."""
     where, params = filters.where()
+    columns = "m.id, m.status, m.game, m.framing, m.observer, m.created_at, m.batch, m.experiment"
+    # The seats are read only when a model is asked for (a match per seat, counted once).
+    source = (
+        f"SELECT {columns}, coalesce(s.model, s.persona, s.kind) AS agent"
+        " FROM matches m JOIN seats s ON s.match_id = m.id"
+        if filters.model is not None
+        else f"SELECT {columns} FROM matches m"
+    )
     sql = f"""SELECT count(DISTINCT id), count(DISTINCT CASE WHEN status = 'finished' THEN id END)
-        FROM (SELECT m.id, m.status, m.game, m.framing, m.observer, m.created_at, m.batch,
-                     m.experiment, coalesce(s.model, s.persona, s.kind) AS agent
-              FROM matches m JOIN seats s ON s.match_id = m.id)
-        WHERE {where}"""
+        FROM ({source}) WHERE {where}"""
     try:
         matches, finished = conn.execute(sql, params).fetchone()
     except sqlite3.Error as error:

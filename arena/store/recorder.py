@@ -26,7 +26,7 @@ from typing import Any
 
 from arena.runtime import DecisionRecord
 from arena.store.db import Store, now
-from arena.store.schema import seat_baselines_sql, tool_grants_sql
+from arena.store.schema import OFFER_COPIES, seat_baselines_sql, tool_grants_sql
 from arena.store.writer import Op, dumps
 from games.base import Event, SeatResult
 
@@ -47,6 +47,8 @@ _INVITE_ANSWER_SQL = (
     " partner_simulated = ? WHERE match_id = ? AND offer_seq = ?"
 )
 _GRANTED_SQL = "UPDATE tool_offers SET granted = ? WHERE match_id = ? AND offer_seq = ?"
+# A tool_offers row's copies of its match's and seat's columns: set by the database's trigger.
+_COPIES = (None,) * len(OFFER_COPIES)
 # Where each update writes in a tool_offers row (the column index of its first value).
 _ANSWER_AT, _PARTNER_ANSWER_AT, _GRANTED_AT = 7, 12, 16
 # Event kinds the recorder derives rows from (beyond events and hands): checked once per event.
@@ -144,7 +146,7 @@ class MatchRecorder:
         elif kind == "offer":
             self.offers[seq] = [
                 match_id, seq, hand, p["tool"], p["seat"], p["framing"], p["observer"],
-                None, None, None, None, None, None, None, None, None, 0,
+                None, None, None, None, None, None, None, None, None, 0, *_COPIES,
             ]  # fmt: skip
         elif kind == "offer_answer":
             offered = (p["answer"], p["partner"], p["reason"], p["decision"], int(p["simulated"]))

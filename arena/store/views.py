@@ -93,16 +93,14 @@ def _sd(total: str, squares: str, n: str) -> str:
 
 _AGENT = "coalesce(s.model, s.persona, s.kind)"
 
-# One row per answered offer, with the columns of its groups and filters.
-OFFER_ROWS = f"""
-    SELECT o.match_id, m.experiment, m.game, {_AGENT} AS agent, s.kind AS seat_kind,
-           o.simulated, o.framing, o.observer, o.tool, o.seat, o.hand, o.offer_seq, o.answer,
-           o.partner_answer, m.created_at, m.batch, m.lineup, m.seed,
-           m.offers AS offer_specs, m.grants AS grant_specs
-    FROM tool_offers o
-    JOIN matches m ON m.id = o.match_id
-    JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat
-    WHERE o.answer IS NOT NULL"""
+# One row per answered offer, with the columns of its groups and filters: all in `tool_offers`
+# (copied from its match and seat) and in its two indexes, which hold answered offers in the
+# order the adoption and observability views group them.
+OFFER_ROWS = """
+    SELECT match_id, experiment, game, agent, seat_kind, simulated, framing, observer, tool,
+           seat, hand, offer_seq, answer, partner_answer, created_at, batch, lineup, seed,
+           offer_specs, grant_specs
+    FROM tool_offers WHERE answer IS NOT NULL"""
 
 ADOPTION = f"""
 SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
@@ -159,7 +157,8 @@ WITH cells AS (
            sum(observer = 'on') AS on_offers,
            sum(observer = 'on' AND answer = 'accept') AS on_accepted
     FROM ({OFFER_ROWS}) WHERE observer IN ('off', 'on') AND {{where}}
-    GROUP BY lineup, seed, seat, hand, offer_specs, grant_specs, {_OBS_GROUP}
+    GROUP BY lineup, seed, seat, hand, offer_specs, grant_specs, experiment, framing, tool,
+        simulated, game, agent, seat_kind
 ),
 rates AS (
     SELECT *, {rate("off_rate", "off_accepted", "off_offers")},
@@ -189,13 +188,10 @@ FROM (
     FROM rates
 )"""
 
-# One row per seat and granted tool, with its match and agent.
-_GRANTS = f"""
-    SELECT g.*, m.experiment, m.game, {_AGENT} AS agent, s.kind AS seat_kind,
-           s.kind = 'bot' AS simulated, m.framing, m.observer, m.created_at, m.batch
-    FROM tool_grants g
-    JOIN matches m ON m.id = g.match_id
-    JOIN seats s ON s.match_id = g.match_id AND s.seat = g.seat"""
+# One row per seat and granted tool, with the columns of its groups and filters: all in
+# `tool_grants` (copied from its match and seat), whose index `tool_grants_by_group` holds them
+# in the order the views below group them.
+_GRANTS = "SELECT * FROM tool_grants"
 
 _PLAY_KEYS = "experiment, game, agent, seat_kind, simulated, framing, observer, tool"
 
