@@ -248,23 +248,24 @@ FROM (
 
 _CHOSEN = ", ".join(f"'{tool}'" for tool in CHOSEN_TOOLS)
 
+# `held` is materialized so that each holder's uses are counted once, not once per sum.
 TOOL_USAGE = f"""
+WITH held AS MATERIALIZED (
+    SELECT {_PLAY_KEYS},
+           (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
+               AND u.seat = h.seat AND u.tool = h.tool) AS uses,
+           (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
+               AND u.seat = h.seat AND u.tool = h.tool AND u.allowed = 1) AS allowed
+    FROM ({_GRANTS}) h
+    WHERE h.tool IN ({_CHOSEN}) AND {{where}}
+)
 SELECT {_PLAY_KEYS}, holders, users, uses, allowed, denied,
        1.0 * allowed / holders AS uses_per_holder,
        {rate("use_rate", "users", "holders")}
 FROM (
     SELECT {_PLAY_KEYS}, count(*) AS holders, sum(uses) AS uses, sum(allowed) AS allowed,
            sum(uses) - sum(allowed) AS denied, sum(allowed > 0) AS users
-    FROM (
-        SELECT h.*,
-               (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
-                   AND u.seat = h.seat AND u.tool = h.tool) AS uses,
-               (SELECT count(*) FROM tool_uses u WHERE u.match_id = h.match_id
-                   AND u.seat = h.seat AND u.tool = h.tool AND u.allowed = 1) AS allowed
-        FROM ({_GRANTS}) h
-        WHERE h.tool IN ({_CHOSEN}) AND {{where}}
-    )
-    GROUP BY {_PLAY_KEYS}
+    FROM held GROUP BY {_PLAY_KEYS}
 )"""
 
 _HARM_KEYS = ("experiment", "game", "agent", "seat_kind", "framing", "observer")
@@ -363,6 +364,7 @@ FROM (
     )
 )"""
 
+# `judged` is materialized so that each holder's flags are counted once, not once per sum.
 ON_PAPER = f"""
 WITH holders AS (
     SELECT g.match_id, g.seat,
@@ -371,7 +373,7 @@ WITH holders AS (
     WHERE m.monitored_at IS NOT NULL AND m.monitor IS NOT NULL
     GROUP BY g.match_id, g.seat
 ),
-judged AS (
+judged AS MATERIALIZED (
     SELECT * FROM (
         SELECT h.match_id, m.experiment, m.game, m.monitor AS reviewer, {_AGENT} AS agent,
                s.kind AS seat_kind, s.kind = 'bot' AS simulated, m.framing, m.observer,
