@@ -1141,7 +1141,8 @@ def time_views(path: Path) -> dict[str, Any]:
 
 def time_report(path: Path) -> dict[str, Any]:
     """`arena analyze`'s work without start-up or printing, in this process: each section's view
-    run through the report with its intervals and exact tests (median of 3), and the whole."""
+    run through the report with its intervals and exact tests, and the count of the matches
+    selected, which every report makes (median of 3); and the whole."""
     conn = open_read_only(path)
     result: dict[str, Any] = {}
     try:
@@ -1326,7 +1327,7 @@ def table(report: dict[str, Any]) -> None:
             f"{report.get('analyze_median_s')} s (ratio {report.get('ratio_to_target')} of "
             f"{TARGET_S} s) · --format json {report.get('analyze_json_s')} s"
         )
-    lines.append("in-process, median of 3: the view alone · the report's section (view + stats)")
+    lines.append("in-process, median of 3: the view alone · the report's section (view + stats + match count)")
     sections = report.get("report_in_process_s", {})
     for name, figures in report.get("views", {}).items():
         if "error" in figures:
@@ -1341,7 +1342,7 @@ def table(report: dict[str, Any]) -> None:
         lines.append(f"  report ERROR {sections['error']}")
     elif "all" in sections:
         lines.append(
-            f"  whole report + selection size {sections['all']:.3f} s · printing it: tables "
+            f"  whole report {sections['all']:.3f} s · printing it: tables "
             f"{sections.get('print_tables')} s, JSON {sections.get('print_json')} s"
         )
     print("\n".join(lines), file=sys.stderr)
