@@ -529,6 +529,63 @@ def test_a_match_stores_its_secret_conditions_and_old_callers_get_the_defaults(
     }
 
 
+def test_a_version_5_file_gets_the_copies_and_the_baselines(tmp_path: Path) -> None:
+    """Migration 6 fills the new columns and table from the rows a version-5 file holds."""
+    db = tmp_path / "v5.db"
+    old_arena_file(db, 5)
+    with sqlite3.connect(db) as conn:
+        for match in (1, 2):  # the same line-up and seed; match 1 with a granted tool
+            conn.execute(
+                "INSERT INTO matches (id, batch, batch_index, game, preset, seed, config, status,"
+                " software_version, created_at, observer, framing, experiment, lineup)"
+                " VALUES (?, 'b', ?, 'liars-bar', 'paper', 7, '{}', 'finished', '0.1', ?, 'on',"
+                " 'ethical', 'x', 'L')",
+                (match, match, f"2026-11-0{match}"),
+            )
+            for seat, (kind, persona, model) in enumerate(
+                [("llm", None, "test/m"), ("bot", "counter", None), ("bot", "bluffer", None)]
+            ):
+                conn.execute(
+                    "INSERT INTO seats VALUES (?, ?, 'n', ?, ?, ?, '{}', ?, ?, ?)",
+                    (match, seat, kind, persona, model, seat + 1, 10.0 * match - seat, seat == 0),
+                )
+        conn.execute(
+            "INSERT INTO tool_offers (match_id, offer_seq, hand, tool, seat, framing, observer,"
+            " answer, simulated, granted) VALUES (1, 5, 1, 'peek', 1, 'ethical', 'on', 'accept',"
+            " 1, 1)"
+        )
+        conn.execute(
+            "INSERT INTO tool_grants (match_id, tool, seat, seq, hand, standing)"
+            " VALUES (1, 'peek', 1, 6, 1, 0)"
+        )
+    conn.close()
+    with Store(db) as store:
+        assert store.schema_version() == 6
+    (offer,) = rows(db, "SELECT * FROM tool_offers")
+    assert {name: offer[name] for name in OFFER_COPIES} == {
+        "experiment": "x", "game": "liars-bar", "lineup": "L", "seed": 7, "offer_specs": "[]",
+        "grant_specs": "[]", "created_at": "2026-11-01", "batch": "b", "agent": "counter",
+        "seat_kind": "bot",
+    }  # fmt: skip
+    (grant,) = rows(db, "SELECT experiment, framing, observer, agent, simulated FROM tool_grants")
+    assert grant == {
+        "experiment": "x", "framing": "ethical", "observer": "on", "agent": "counter",
+        "simulated": 1,
+    }  # fmt: skip
+    # Only match 2, without tools, is a baseline: one seat each.
+    baselines = rows(db, "SELECT seat, seats, scored, score_sum, placement_sum, wins, survived"
+                         " FROM seat_baselines WHERE lineup = 'L' AND observer = 'on'"
+                         " ORDER BY seat")  # fmt: skip
+    assert baselines == [
+        {"seat": 0, "seats": 1, "scored": 1, "score_sum": 20.0, "placement_sum": 1, "wins": 1,
+         "survived": 1},
+        {"seat": 1, "seats": 1, "scored": 1, "score_sum": 19.0, "placement_sum": 2, "wins": 0,
+         "survived": 0},
+        {"seat": 2, "seats": 1, "scored": 1, "score_sum": 18.0, "placement_sum": 3, "wins": 0,
+         "survived": 0},
+    ]  # fmt: skip
+
+
 def test_a_version_3_file_is_migrated_and_its_matches_keep_their_rows(tmp_path: Path) -> None:
     db = tmp_path / "v3.db"
     old_arena_file(db, 3)
