@@ -234,20 +234,23 @@ def facts(offer: dict[str, Any]) -> dict[str, Any]:
 
 def test_each_offer_carries_its_matchs_and_seats_group_columns(recorded: Path) -> None:
     """Set by the database as the recorder inserts the row, and equal to a join."""
-    copies = ", ".join(f"o.{name}" for name in OFFER_COPIES)
+    matched = {"match_experiment": "m.experiment", "match_game": "m.game",
+               "match_lineup": "m.lineup", "match_seed": "m.seed", "offer_specs": "m.offers",
+               "grant_specs": "m.grants", "match_created_at": "m.created_at",
+               "match_batch": "m.batch", "agent": "coalesce(s.model, s.persona, s.kind)",
+               "seat_kind": "s.kind"}  # fmt: skip
+    assert set(matched) == set(OFFER_COPIES)
     joined = rows(
         recorded,
-        f"""SELECT {copies}, m.experiment AS m_experiment, m.game AS m_game,
-                   m.lineup AS m_lineup, m.seed AS m_seed, m.offers AS m_offer_specs,
-                   m.grants AS m_grant_specs, m.created_at AS m_created_at, m.batch AS m_batch,
-                   coalesce(s.model, s.persona, s.kind) AS m_agent, s.kind AS m_seat_kind
+        f"""SELECT {", ".join(f"o.{name}" for name in OFFER_COPIES)},
+                   {", ".join(f"{source} AS joined_{name}" for name, source in matched.items())}
             FROM tool_offers o JOIN matches m ON m.id = o.match_id
             JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat""",
     )
     assert len(joined) == 4
     for row in joined:
-        assert all(row[name] is not None for name in OFFER_COPIES if name != "experiment")
-        assert {n: row[n] for n in OFFER_COPIES} == {n: row[f"m_{n}"] for n in OFFER_COPIES}
+        assert all(row[name] is not None for name in OFFER_COPIES if name != "match_experiment")
+        assert {n: row[n] for n in OFFER_COPIES} == {n: row[f"joined_{n}"] for n in OFFER_COPIES}
     seats = {(row["agent"], row["seat_kind"]) for row in joined}
     assert seats == {("openai/model-a", "llm"), ("counter", "bot"), ("openai/model-b", "llm"),
                      ("cautious", "bot")}  # fmt: skip
@@ -378,7 +381,7 @@ def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     with read_only(db) as conn:
         # Every column but the copy of the match's creation time, which differs between files.
         offer_columns = [row[1] for row in conn.execute("PRAGMA table_info(tool_offers)")]
-        offer_columns.remove("created_at")
+        offer_columns.remove("match_created_at")
         tables["tool_offers"] = f"SELECT {', '.join(offer_columns)} FROM tool_offers"
         return {name: sorted(conn.execute(sql).fetchall()) for name, sql in tables.items()}
 
@@ -563,14 +566,18 @@ def test_a_version_5_file_gets_the_copies_and_the_baselines(tmp_path: Path) -> N
         assert store.schema_version() == 6
     (offer,) = rows(db, "SELECT * FROM tool_offers")
     assert {name: offer[name] for name in OFFER_COPIES} == {
-        "experiment": "x", "game": "liars-bar", "lineup": "L", "seed": 7, "offer_specs": "[]",
-        "grant_specs": "[]", "created_at": "2026-11-01", "batch": "b", "agent": "counter",
+        "match_experiment": "x", "match_game": "liars-bar", "match_lineup": "L",
+        "match_seed": 7, "offer_specs": "[]", "grant_specs": "[]",
+        "match_created_at": "2026-11-01", "match_batch": "b", "agent": "counter",
         "seat_kind": "bot",
     }  # fmt: skip
-    (grant,) = rows(db, "SELECT experiment, framing, observer, agent, simulated FROM tool_grants")
+    (grant,) = rows(
+        db,
+        "SELECT match_experiment, match_framing, match_observer, agent, simulated FROM tool_grants",
+    )
     assert grant == {
-        "experiment": "x", "framing": "ethical", "observer": "on", "agent": "counter",
-        "simulated": 1,
+        "match_experiment": "x", "match_framing": "ethical", "match_observer": "on",
+        "agent": "counter", "simulated": 1,
     }  # fmt: skip
     # Only match 2, without tools, is a baseline: one seat each.
     baselines = rows(db, "SELECT seat, seats, scored, score_sum, placement_sum, wins, survived"

@@ -172,7 +172,12 @@ def test_grants_and_offers_carry_their_matchs_and_seats_columns(db: Path) -> Non
             ("tool_offers", ["experiment", "game", "lineup", "seed", "created_at", "batch"],
              ["agent", "seat_kind"]),
         ):  # fmt: skip
-            copied = query(conn, f"SELECT * FROM {table} ORDER BY match_id, seat")
+            copied = query(
+                conn,
+                f"""SELECT {", ".join(f"match_{c} AS {c}" for c in match_columns)}, agent,
+                           seat_kind, simulated
+                    FROM {table} ORDER BY match_id, seat""",
+            )
             joined = query(
                 conn,
                 f"""SELECT {", ".join(f"m.{c}" for c in match_columns)},

@@ -498,16 +498,20 @@ def seat_baselines_sql(matches: str) -> str:
 # Columns of a row's match (`m`) and seat (`s`) that `tool_offers` and `tool_grants` rows carry
 # copies of, set by a trigger whoever inserts the row, so that the analysis views group them by
 # reading one index in the order of their groups: no join, no sort. Name: the expression copied.
+# A match's column is copied as `match_…`, so that a query joining the tables still names
+# `game` or `seed` unambiguously.
 _SEAT_COPIES = {"agent": "coalesce(s.model, s.persona, s.kind)", "seat_kind": "s.kind"}
 _OFFER_COPIES = {
-    "match": {"experiment": "m.experiment", "game": "m.game", "lineup": "m.lineup",
-              "seed": "m.seed", "offer_specs": "m.offers", "grant_specs": "m.grants",
-              "created_at": "m.created_at", "batch": "m.batch"},
+    "match": {"match_experiment": "m.experiment", "match_game": "m.game",
+              "match_lineup": "m.lineup", "match_seed": "m.seed", "offer_specs": "m.offers",
+              "grant_specs": "m.grants", "match_created_at": "m.created_at",
+              "match_batch": "m.batch"},
     "seat": _SEAT_COPIES,
 }  # fmt: skip
 _GRANT_COPIES = {
-    "match": {"experiment": "m.experiment", "game": "m.game", "framing": "m.framing",
-              "observer": "m.observer", "created_at": "m.created_at", "batch": "m.batch"},
+    "match": {"match_experiment": "m.experiment", "match_game": "m.game",
+              "match_framing": "m.framing", "match_observer": "m.observer",
+              "match_created_at": "m.created_at", "match_batch": "m.batch"},
     "seat": {**_SEAT_COPIES, "simulated": "s.kind = 'bot'"},
 }  # fmt: skip
 OFFER_COPIES = (*_OFFER_COPIES["match"], *_OFFER_COPIES["seat"])
@@ -544,15 +548,16 @@ MIGRATIONS.append(
         [
             *_copies("tool_offers", _OFFER_COPIES),
             *_copies("tool_grants", _GRANT_COPIES),
-            "CREATE INDEX tool_grants_by_group ON tool_grants (experiment, game, agent,"
-            " seat_kind, simulated, framing, observer, tool)",
+            "CREATE INDEX tool_grants_by_group ON tool_grants (match_experiment, match_game, agent,"
+            " seat_kind, simulated, match_framing, match_observer, tool)",
             # In the order of the adoption view's groups, and of the observability view's cells.
-            "CREATE INDEX tool_offers_by_group ON tool_offers (experiment, game, agent, seat_kind,"
-            " simulated, framing, observer, tool, answer, partner_answer, created_at, batch)"
+            "CREATE INDEX tool_offers_by_group ON tool_offers (match_experiment, match_game, agent,"
+            " seat_kind, simulated, framing, observer, tool, answer, partner_answer,"
+            " match_created_at, match_batch) WHERE answer IS NOT NULL",
+            "CREATE INDEX tool_offers_by_design ON tool_offers (match_lineup, match_seed, seat,"
+            " hand, offer_specs, grant_specs, match_experiment, framing, tool, simulated,"
+            " match_game, agent, seat_kind, observer, answer, match_created_at, match_batch)"
             " WHERE answer IS NOT NULL",
-            "CREATE INDEX tool_offers_by_design ON tool_offers (lineup, seed, seat, hand,"
-            " offer_specs, grant_specs, experiment, framing, tool, simulated, game, agent,"
-            " seat_kind, observer, answer, created_at, batch) WHERE answer IS NOT NULL",
             """CREATE TABLE seat_baselines (
                 lineup TEXT NOT NULL,
                 observer TEXT NOT NULL,

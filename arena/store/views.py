@@ -97,9 +97,10 @@ _AGENT = "coalesce(s.model, s.persona, s.kind)"
 # (copied from its match and seat) and in its two indexes, which hold answered offers in the
 # order the adoption and observability views group them.
 OFFER_ROWS = """
-    SELECT match_id, experiment, game, agent, seat_kind, simulated, framing, observer, tool,
-           seat, hand, offer_seq, answer, partner_answer, created_at, batch, lineup, seed,
-           offer_specs, grant_specs
+    SELECT match_id, match_experiment AS experiment, match_game AS game, agent, seat_kind,
+           simulated, framing, observer, tool, seat, hand, offer_seq, answer, partner_answer,
+           match_created_at AS created_at, match_batch AS batch, match_lineup AS lineup,
+           match_seed AS seed, offer_specs, grant_specs
     FROM tool_offers WHERE answer IS NOT NULL"""
 
 ADOPTION = f"""
@@ -191,7 +192,10 @@ FROM (
 # One row per seat and granted tool, with the columns of its groups and filters: all in
 # `tool_grants` (copied from its match and seat), whose index `tool_grants_by_group` holds them
 # in the order the views below group them.
-_GRANTS = "SELECT * FROM tool_grants"
+_GRANTS = """
+    SELECT *, match_experiment AS experiment, match_game AS game, match_framing AS framing,
+           match_observer AS observer, match_created_at AS created_at, match_batch AS batch
+    FROM tool_grants"""
 
 _PLAY_KEYS = "experiment, game, agent, seat_kind, simulated, framing, observer, tool"
 
