@@ -1327,7 +1327,10 @@ def table(report: dict[str, Any]) -> None:
             f"{report.get('analyze_median_s')} s (ratio {report.get('ratio_to_target')} of "
             f"{TARGET_S} s) · --format json {report.get('analyze_json_s')} s"
         )
-    lines.append("in-process, median of 3: the view alone · the report's section (view + stats + match count)")
+    lines.append(
+        "in-process, median of 3: the view alone · the report's section (view + stats + match"
+        " count)"
+    )
     sections = report.get("report_in_process_s", {})
     for name, figures in report.get("views", {}).items():
         if "error" in figures:
