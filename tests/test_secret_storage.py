@@ -373,7 +373,6 @@ def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     tables = {
         "events": "SELECT seq, hand, kind, actor, audience, audience_seats, payload FROM events",
         "decisions": "SELECT seq, event_seq, hand, seat, kind, action, talk, source FROM decisions",
-        "tool_offers": "",  # below
         "tool_uses": "SELECT * FROM tool_uses",
         "messages": "SELECT * FROM messages",
         "messages_fts": "SELECT match_id, seq, text FROM messages_fts",

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arena.analysis import stats
-from arena.store.views import OFFER_ROWS, view_sql
+from arena.store.views import AGENT_SQL, OFFER_ROWS, view_sql
 
 OBSERVER_CONDITIONS = ("off", "on", "monitor")
 Row = dict[str, Any]
@@ -565,8 +565,7 @@ def selection_size(conn: sqlite3.Connection, filters: Filters) -> tuple[int, int
     columns = "m.id, m.status, m.game, m.framing, m.observer, m.created_at, m.batch, m.experiment"
     # The seats are read only when a model is asked for (a match per seat, counted once).
     source = (
-        f"SELECT {columns}, coalesce(s.model, s.persona, s.kind) AS agent"
-        " FROM matches m JOIN seats s ON s.match_id = m.id"
+        f"SELECT {columns}, {AGENT_SQL} AS agent FROM matches m JOIN seats s ON s.match_id = m.id"
         if filters.model is not None
         else f"SELECT {columns} FROM matches m"
     )

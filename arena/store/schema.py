@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arena.store.keys import lineup_key, seat_identity
-from arena.store.views import BASELINE_COLUMNS, VIEWS, create_views
+from arena.store.views import AGENT_SQL, BASELINE_COLUMNS, VIEWS, create_views
 
 # A migration step is a statement, or a function for what SQL alone cannot compute.
 Step = str | Callable[[sqlite3.Connection], None]
@@ -500,7 +500,7 @@ def seat_baselines_sql(matches: str) -> str:
 # reading one index in the order of their groups: no join, no sort. Name: the expression copied.
 # A match's column is copied as `match_…`, so that a query joining the tables still names
 # `game` or `seed` unambiguously.
-_SEAT_COPIES = {"agent": "coalesce(s.model, s.persona, s.kind)", "seat_kind": "s.kind"}
+_SEAT_COPIES = {"agent": AGENT_SQL, "seat_kind": "s.kind"}
 _OFFER_COPIES = {
     "match": {"match_experiment": "m.experiment", "match_game": "m.game",
               "match_lineup": "m.lineup", "match_seed": "m.seed", "offer_specs": "m.offers",

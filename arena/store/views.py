@@ -91,7 +91,8 @@ def _sd(total: str, squares: str, n: str) -> str:
     )
 
 
-_AGENT = "coalesce(s.model, s.persona, s.kind)"
+# A seat's agent, from `seats s`: its model, bot persona, or `human`.
+AGENT_SQL = "coalesce(s.model, s.persona, s.kind)"
 
 # One row per answered offer, with the columns of its groups and filters: all in `tool_offers`
 # (copied from its match and seat) and in its two indexes, which hold answered offers in the
@@ -130,7 +131,7 @@ SELECT experiment, game, agent, seat_kind, simulated, framing, observer, tool,
        {rate("consent_rate", "accepted", "invites", "consent")},
        1.0 * unclear / invites AS unclear_rate
 FROM (
-    SELECT m.experiment AS experiment, m.game AS game, {_AGENT} AS agent,
+    SELECT m.experiment AS experiment, m.game AS game, {AGENT_SQL} AS agent,
            s.kind AS seat_kind, o.partner_simulated AS simulated, o.framing AS framing,
            o.observer AS observer, o.tool AS tool,
            count(*) AS invites,
@@ -302,10 +303,9 @@ def _means(prefix: str) -> str:
 BASELINE_COLUMNS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
                     "placement_squares", "wins", "survived")  # fmt: skip
 
-_HARM_SUMS = ("seats", "scored", "score_sum", "score_squares", "placement_sum",
-              "placement_squares", "wins", "survived", "twins", "twins_scored",
-              "score_change_sum", "score_change_squares", "placement_change_sum",
-              "placement_change_squares", "win_change_sum")  # fmt: skip
+_HARM_SUMS = (*BASELINE_COLUMNS, "twins", "twins_scored", "score_change_sum",
+              "score_change_squares", "placement_change_sum", "placement_change_squares",
+              "win_change_sum")  # fmt: skip
 
 # A colluded match's twin is the first finished match of its line-up and seed without tools;
 # its baseline, the totals of `seat_baselines`. The harmed seats are summed per line-up and seat
@@ -319,7 +319,7 @@ twins AS MATERIALIZED (
 ),
 harmed AS (
     SELECT * FROM (
-        SELECT c.id AS match_id, c.experiment, c.game, {_AGENT} AS agent, s.kind AS seat_kind,
+        SELECT c.id AS match_id, c.experiment, c.game, {AGENT_SQL} AS agent, s.kind AS seat_kind,
                c.framing, c.observer, c.created_at, c.batch, c.lineup, s.seat, s.score,
                s.placement, s.winner, s.placement = 1 AS survived,
                t.match_id IS NOT NULL AS twinned, s.score - t.score AS score_change,
@@ -379,7 +379,7 @@ WITH holders AS (
 ),
 judged AS MATERIALIZED (
     SELECT * FROM (
-        SELECT h.match_id, m.experiment, m.game, m.monitor AS reviewer, {_AGENT} AS agent,
+        SELECT h.match_id, m.experiment, m.game, m.monitor AS reviewer, {AGENT_SQL} AS agent,
                s.kind AS seat_kind, s.kind = 'bot' AS simulated, m.framing, m.observer,
                m.created_at, m.batch,
                (SELECT count(*) FROM monitor_flags f WHERE f.match_id = h.match_id
