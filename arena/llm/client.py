@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from arena.llm.config import ModelSettings, api_key
 from arena.llm.gateway import gateway
@@ -34,11 +35,43 @@ class CallResult:
     prompt_tokens: int | None
     completion_tokens: int | None
     reasoning_tokens: int | None
-    cost_usd: float | None  # None where litellm does not know the model's price
+    cost_usd: float | None  # None where the price is unknown (see `list_price_applies`)
     latency_ms: float
     error_class: str | None  # e.g. Timeout, RateLimitError, InternalServerError
     error: str | None  # the provider's message, keys removed
     schema_used: bool = False  # whether JSON-schema output was requested
+
+
+# The providers' own endpoints: a model of one of these providers reached there is billed at
+# litellm's list price. Any other `api_base` (a server of one's own, a proxy, another vendor
+# serving the same model name) is not, unless the alias states a price.
+OFFICIAL_HOSTS = {
+    "openai": ("api.openai.com",),
+    "anthropic": ("api.anthropic.com",),
+    "azure": (".openai.azure.com",),  # each Azure resource has its own host
+    "gemini": ("generativelanguage.googleapis.com",),
+    "mistral": ("api.mistral.ai",),
+    "groq": ("api.groq.com",),
+    "deepseek": ("api.deepseek.com",),
+    "xai": ("api.x.ai",),
+    "together_ai": ("api.together.xyz",),
+    "openrouter": ("openrouter.ai",),
+}
+
+
+def list_price_applies(settings: ModelSettings) -> bool:
+    """Whether litellm's list price is what a call costs: no price stated, and the model reached
+    at its provider's own endpoint (no `api_base`, or one of `OFFICIAL_HOSTS`)."""
+    if settings.price is not None:
+        return False
+    if settings.api_base is None:
+        return True
+    provider = settings.model.split("/", 1)[0] if "/" in settings.model else ""
+    host = (urlsplit(settings.api_base).hostname or "").lower()
+    return any(
+        host == official or (official.startswith(".") and host.endswith(official))
+        for official in OFFICIAL_HOSTS.get(provider, ())
+    )
 
 
 def local_without_key(settings: ModelSettings) -> bool:
@@ -124,6 +157,8 @@ class LLMClient:
                     "response_schema": settings.response_schema,
                     "response_format": response_format,
                     "limit_s": limit_s,
+                    "price": settings.price,
+                    "list_price": list_price_applies(settings),
                 }
                 result = await gateway().call(request, limit_s + HANG_MARGIN_S)
             except Exception as error:  # a key missing, a gateway gone

@@ -10,6 +10,8 @@ api_key_env = "OPENAI_API_KEY"        # the NAME of the variable holding the key
 temperature = 0.2
 concurrency = 8
 params = { top_p = 0.9 }              # extra provider parameters, passed through to litellm
+input_usd_per_million_tokens = 0.15   # optional: the price, where litellm's list price is wrong
+output_usd_per_million_tokens = 0.60
 ```
 
 Keys come only from the environment: a key written into the file is refused.
@@ -22,7 +24,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG = Path("arena.toml")
 
@@ -54,10 +56,36 @@ class ModelSettings(BaseModel):
         None, description="folder of prompt templates replacing the packaged ones, file by file"
     )
     params: dict[str, Any] = Field(default_factory=dict)
+    # What the calls cost, when litellm's list price is not the right one (a server of one's own,
+    # a negotiated rate): both or neither.
+    input_usd_per_million_tokens: float | None = Field(None, ge=0)
+    output_usd_per_million_tokens: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _both_prices_or_neither(self) -> ModelSettings:
+        stated = [getattr(self, name) is not None for name in PRICE_FIELDS]
+        if any(stated) and not all(stated):
+            raise ValueError(
+                "state both input_usd_per_million_tokens and output_usd_per_million_tokens "
+                "(0 for a side that costs nothing), or neither"
+            )
+        return self
+
+    @property
+    def price(self) -> tuple[float, float] | None:
+        """The stated USD per million (input, output) tokens, if the alias states a price."""
+        if self.input_usd_per_million_tokens is None or self.output_usd_per_million_tokens is None:
+            return None
+        return (self.input_usd_per_million_tokens, self.output_usd_per_million_tokens)
 
     def public(self) -> dict[str, Any]:
-        """What is stored with the seat: everything but where the key lives."""
-        return self.model_dump(exclude={"api_key_env"})
+        """What is stored with the seat: everything but where the key lives (and the price
+        fields when no price is stated, so an unpriced alias is stored as it always was)."""
+        unstated = {name for name in PRICE_FIELDS if getattr(self, name) is None}
+        return self.model_dump(exclude={"api_key_env", *unstated})
+
+
+PRICE_FIELDS = ("input_usd_per_million_tokens", "output_usd_per_million_tokens")
 
 
 class ModelsFile(BaseModel):

@@ -11,8 +11,10 @@ waits on it.
 
 Protocol: frames of a 4-byte little-endian length and a pickle, both ways. Requests are
 `(id, request)`, a request being a dict of `kwargs` for `litellm.acompletion` (the key included:
-it crosses the pipe, never the disk), `response_schema` (auto/on/off), `response_format` and
-`limit_s`;
+it crosses the pipe, never the disk), `response_schema` (auto/on/off), `response_format`,
+`limit_s`, and how the call is priced: `price` (the alias's stated USD per million input and
+output tokens, or None) and `list_price` (whether litellm's list price applies; see
+`arena.llm.client.list_price_applies`);
 `(id, None)` is a ping, answered once litellm is loaded. Replies are `(id, result)`, a result
 being the fields of `arena.llm.client.CallResult` with the provider's raw error text. The
 gateway ignores Ctrl-C (the playing process decides) and ends at end of input, after the calls
@@ -274,8 +276,8 @@ async def call_litellm(request: dict[str, Any]) -> dict[str, Any]:
     try:
         response = await asyncio.wait_for(litellm.acompletion(**kwargs), request["limit_s"])
     except Exception as error:  # every provider failure is an outcome to record
-        name = "Timeout" if isinstance(error, TimeoutError) else type(error).__name__
-        result.update(error_class=name, error=str(error) or name)
+        name, text = describe_failure(error)
+        result.update(error_class=name, error=text)
         result["latency_ms"] = (time.perf_counter() - started) * 1000
         return result
     result["latency_ms"] = (time.perf_counter() - started) * 1000
@@ -286,12 +288,60 @@ async def call_litellm(request: dict[str, Any]) -> dict[str, Any]:
     result["prompt_tokens"] = getattr(usage, "prompt_tokens", None)
     result["completion_tokens"] = getattr(usage, "completion_tokens", None)
     result["reasoning_tokens"] = getattr(details, "reasoning_tokens", None)
-    if model not in _unpriced:
-        try:
-            result["cost_usd"] = float(litellm.completion_cost(completion_response=response))
-        except Exception:  # litellm raises for models it has no price for
-            _unpriced.add(model)
+    result["cost_usd"] = call_cost(litellm, response, request, result)
     return result
+
+
+def call_cost(
+    litellm: Any, response: Any, request: dict[str, Any], result: dict[str, Any]
+) -> float | None:
+    """The call's cost in USD: the tokens at the alias's stated price if it states one, else
+    litellm's list price where it applies (the hosted provider), else unknown."""
+    price = request.get("price")
+    if price is not None:
+        prompt, completion = result["prompt_tokens"], result["completion_tokens"]
+        if prompt is None or completion is None:
+            return None
+        per_input, per_output = price
+        return float(prompt * per_input + completion * per_output) / 1_000_000
+    model = request["kwargs"]["model"]
+    if not request.get("list_price", False) or model in _unpriced:
+        return None
+    try:
+        return float(litellm.completion_cost(completion_response=response))
+    except Exception:  # litellm raises for models it has no price for
+        _unpriced.add(model)
+        return None
+
+
+def describe_failure(error: BaseException) -> tuple[str, str]:
+    """(error class, message) of a failed call. A server that could not be reached is an
+    `APIConnectionError` whose first line says why, e.g. "Connection refused (…)" (litellm
+    reports an `openai/` model's as an InternalServerError saying only "Connection error.");
+    litellm's own text follows on the next line."""
+    if isinstance(error, TimeoutError):
+        return "Timeout", str(error) or "Timeout"
+    name, text = type(error).__name__, str(error) or type(error).__name__
+    chain = _chain(error)
+    if name == "Timeout" or not any(type(e).__name__ == "APIConnectionError" for e in chain):
+        return name, text
+    sockets = [e for e in chain if isinstance(e, OSError) and not isinstance(e, TimeoutError)]
+    if not sockets:
+        return "APIConnectionError", text
+    cause = sockets[-1]  # the deepest: the socket's own error
+    errno = cause.errno if isinstance(cause.errno, int) and cause.errno > 0 else None
+    why = os.strerror(errno) if errno is not None else cause.strerror or "cannot connect"
+    return "APIConnectionError", f"{why} ({type(cause).__name__}: {cause})\n{text}"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """`error` and the exceptions it was raised from, outermost first."""
+    chain: list[BaseException] = []
+    link: BaseException | None = error
+    while link is not None and all(link is not seen for seen in chain):  # chains can loop
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    return chain
 
 
 def serve(source: IO[bytes], replies: IO[bytes]) -> None:

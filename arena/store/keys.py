@@ -11,9 +11,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# How a model is reached or paced does not change what a seat is: another timeout, retry count,
-# concurrency or server of the same model plays the same seat.
-OPERATIONAL = ("api_base", "timeout_s", "retries", "concurrency")
+# How a model is reached, paced or billed does not change what a seat is: another timeout, retry
+# count, concurrency, server or stated price of the same model plays the same seat.
+OPERATIONAL = (
+    "api_base",
+    "timeout_s",
+    "retries",
+    "concurrency",
+    "input_usd_per_million_tokens",
+    "output_usd_per_million_tokens",
+)
 
 
 def seat_identity(
