@@ -15,8 +15,9 @@ from textual.widgets import Static
 
 ABOUT = (
     "Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. Some seats are "
-    "secretly offered unfair tools; F2 opens your secret panel (only for you), Esc hides it at "
-    "once. F8 shows the trainer everything; F9 changes what agents are told about being "
+    "secretly offered unfair tools; F2 opens your secret panel (only for you) and gives it the "
+    "keyboard, so the table's keys wait while you write there; Esc hides it at once and gives "
+    "the keys back. F8 shows the trainer everything; F9 changes what agents are told about being "
     "observed. In the lobby, F6 opens the analysis (observer off vs on, adoption, the offers "
     "behind them, their replays). Ctrl+P opens the command palette, Ctrl+Q quits."
 )

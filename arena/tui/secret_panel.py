@@ -2,7 +2,9 @@
 the seat this screen belongs to and nobody else. Closed by default; the screen opens and hides it.
 
 It only renders a scene and says what the human chose, as messages; the screen passes answers to
-the desk. In the observer's view it lists every secret event, read-only.
+the desk. In the observer's view it lists every secret event, read-only. Opened, it takes the
+keyboard (`focus_first`), and the screen's table keys wait while anything in it has focus, so a
+private message never makes a move.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class SecretPanel(Vertical):
         super().__init__(id="secret")
         self.ask: Ask | None = None
         self.perspective: int | None = -1
+        self.first_control: Widget | None = None  # of the ask shown, if it has controls
 
     def compose(self) -> ComposeResult:
         yield Static(id="secret-title")
@@ -87,10 +90,35 @@ class SecretPanel(Vertical):
             self.perspective = scene.perspective
             self._show_ask(scene, ask)
 
+    def focus_first(self) -> None:
+        """Give the keyboard to the panel's first control: the reason line of an offer (Enter
+        there goes on to the answers), the first tool button, else the line to the ally; with
+        nothing to answer or write, the secret lines themselves, which the arrows scroll. So
+        something in the panel always has focus while it is open."""
+        self.app.call_later(self._focus_first)  # once the controls just mounted are there
+
+    def _focus_first(self) -> None:
+        if not self.display:
+            return  # hidden meanwhile: Esc right after F2
+        write = self.query_one("#secret-write", Input)
+        if self.first_control is not None:
+            first: Widget = self.first_control
+        elif write.display:
+            first = write
+        else:
+            first = self.query_one("#secret-scroll", VerticalScroll)
+        self.screen.set_focus(first, scroll_visible=False)
+
     def _show_ask(self, scene: Scene, ask: Ask | None) -> None:
         holder = self.query_one("#secret-ask", Vertical)
+        # Its controls are about to go; had one of them the keyboard, the panel keeps it (Textual
+        # would hand it to a neighbour, which may be a table control).
+        refocus = holder.has_focus_within
         holder.remove_children()
+        self.first_control = None
         if ask is None:
+            if refocus:
+                self.focus_first()
             return
         request = ask.request
         kind = request.kind
@@ -104,9 +132,9 @@ class SecretPanel(Vertical):
                 who = _seat_name(scene, view.inviter)
                 head = f"[b reverse] INVITATION [/] {who} asks you to share [b]{tool.id}[/]."
             widgets.append(Static(f"{head}\n{tool.description}\n[i]{tool.unfairness}[/]"))
-            widgets.append(
-                Input(placeholder="your reason (optional)", id="secret-reason", compact=True)
-            )
+            reason = Input(placeholder="your reason (optional)", id="secret-reason", compact=True)
+            widgets.append(reason)
+            self.first_control = reason
             buttons = []
             for i, action in enumerate(request.legal):
                 answer, partner = read_answer(action)
@@ -121,6 +149,7 @@ class SecretPanel(Vertical):
         elif kind == "tool":
             widgets.append(Static("[b reverse] TOOLS [/] Use one before your move, or just move."))
             buttons = [Button("No tool", id="ans-0", compact=True)]
+            self.first_control = buttons[0]
             for i, action in enumerate(request.legal):
                 picked = read_tool(action)
                 if picked is not None:
@@ -141,6 +170,8 @@ class SecretPanel(Vertical):
                 Static(f"[b reverse] CHANNEL [/] Write to {ally} now, or make your move.")
             )
         holder.mount_all(widgets)
+        if refocus:
+            self.focus_first()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if self.ask is None or not (event.button.id or "").startswith("ans-"):
@@ -152,7 +183,10 @@ class SecretPanel(Vertical):
         self.post_message(SecretAnswer(self.ask.request.kind, action, reason))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "secret-write":
+        if event.input.id == "secret-reason":
+            event.stop()
+            self.screen.focus_next()  # the first answer
+        elif event.input.id == "secret-write":
             event.stop()
             text = event.value.strip()
             if text:

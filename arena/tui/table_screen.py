@@ -37,9 +37,11 @@ def seat_labels(table: Table) -> list[SeatLabel]:
 
 
 class TableScreen(Screen[None]):
-    """Shared by both games; `LiarsBarScreen` and `CleanupScreen` add the board and its keys."""
+    """Shared by both games; `LiarsBarScreen` and `CleanupScreen` add the board and its keys
+    (their actions are `MOVE_ACTIONS`)."""
 
     AUTO_FOCUS = ""  # keys go to the table (`t` focuses the talk line); None would mean "*"
+    MOVE_ACTIONS: ClassVar[frozenset[str]] = frozenset()  # the game's keys: wait for the panel
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "secret", "Secret", id="secret"),
@@ -61,6 +63,7 @@ class TableScreen(Screen[None]):
         self.scene: Scene | None = None
         self.seen_secret = 0
         self.ready = False  # composed; `is_mounted` is still False inside on_mount
+        self.panel = SecretPanel()
         table.on_change = self.table_changed
 
     # -- layout ------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ class TableScreen(Screen[None]):
                 yield self.make_board()
                 yield from self.controls()
                 yield VerticalScroll(Static(id="log"), id="log-scroll")
-            yield SecretPanel()  # over the table's right side, on its own layer
+            yield self.panel  # over the table's right side, on its own layer
         yield Footer()
 
     def make_board(self) -> LiarsBarBoard | CleanupBoard:
@@ -82,7 +85,7 @@ class TableScreen(Screen[None]):
         yield from ()
 
     def on_mount(self) -> None:
-        self.query_one(SecretPanel).display = False
+        self.panel.display = False
         self.ready = True
         self.table_changed()  # the seats and "Dealing…" show while the match starts
         self.run_worker(self.table.play(), name="match", group="match", exclusive=True)
@@ -116,7 +119,7 @@ class TableScreen(Screen[None]):
         if len(humans) > 1 and front is None and self.perspective is not None:
             # Between two people's turns nobody's cards or secrets stay on the screen.
             self.perspective = None
-            self.query_one(SecretPanel).display = False
+            self.hide_panel()
         if front is not None and front != self.perspective:
             if len(humans) > 1 and not self.covered:
                 self.hand_over(front)
@@ -128,7 +131,7 @@ class TableScreen(Screen[None]):
     def hand_over(self, seat: int) -> None:
         """Cover the screen until the next human confirms; nothing of the last one stays."""
         self.covered = True
-        self.query_one(SecretPanel).display = False
+        self.hide_panel()
         self.perspective = None
         self.observer_view = False
 
@@ -172,9 +175,8 @@ class TableScreen(Screen[None]):
         lines = scene.log[-LOG_LINES:]
         self.query_one("#log", Static).update("\n".join(line.text for line in lines))
         self.query_one("#log-scroll", VerticalScroll).scroll_end(animate=False)
-        panel = self.query_one(SecretPanel)
-        if panel.display:
-            panel.show(scene)
+        if self.panel.display:
+            self.panel.show(scene)
             self.seen_secret = len(scene.secret)
         self.show_prompt(scene)
 
@@ -204,6 +206,14 @@ class TableScreen(Screen[None]):
         """What the human is asked to do now (the subclasses' control line)."""
 
     # -- routing ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The game's keys do nothing while the secret panel has the keyboard: an Input there
+        takes letters and digits, but not the arrows, and a button takes none of them, so
+        without this `a` would accept the claim, or `up` move, in the middle of a private
+        message. Hidden, they leave the footer too."""
+        in_panel = self.panel.display and self.panel.has_focus_within
+        return not (in_panel and action in self.MOVE_ACTIONS)
 
     def move(self, decision: Decision) -> bool:
         seat = self.perspective
@@ -236,19 +246,24 @@ class TableScreen(Screen[None]):
         self.redraw()
 
     def action_secret(self) -> None:
-        panel = self.query_one(SecretPanel)
-        if panel.display:
+        """Open the panel with the keyboard in it (its first control), or hide it."""
+        if self.panel.display:
             self.action_hide_secret()
             return
         if self.perspective is None and not self.observer_view:
             return
-        panel.display = True
+        self.panel.display = True
         self.redraw()
+        self.panel.focus_first()
 
     def action_hide_secret(self) -> None:
-        panel = self.query_one(SecretPanel)
-        if panel.display:
-            panel.display = False
+        self.hide_panel()
+
+    def hide_panel(self) -> None:
+        """Hide the panel at once; the keyboard goes back to the table (nothing focused, so
+        every table key works)."""
+        if self.panel.display:
+            self.panel.display = False
             self.set_focus(None)
 
     def action_observer_view(self) -> None:
@@ -282,6 +297,7 @@ class LiarsBarScreen(TableScreen):
         Binding("a", "accept", "Accept", id="accept"),
         Binding("t", "talk", "Talk", show=False, id="talk"),
     ]
+    MOVE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"pick", "play", "liar", "accept", "talk"})
 
     def make_board(self) -> LiarsBarBoard:
         return LiarsBarBoard(len(self.labels))
@@ -378,6 +394,7 @@ class CleanupScreen(TableScreen):
         Binding("c", "act('CLEAN')", "Clean", id="clean"),
         Binding("z", "zap_mode", "Zap (then an arrow)", id="zap"),
     ]
+    MOVE_ACTIONS: ClassVar[frozenset[str]] = frozenset({"act", "zap_mode"})
 
     zapping = False
 
@@ -419,8 +436,9 @@ class CleanupScreen(TableScreen):
         self.redraw()
 
     def action_hide_secret(self) -> None:
-        if self.zapping:
+        """Esc hides an open panel first (at once, whatever else waits), else cancels a zap."""
+        if self.panel.display:
+            self.hide_panel()
+        elif self.zapping:
             self.zapping = False
             self.redraw()
-            return
-        super().action_hide_secret()
