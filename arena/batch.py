@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from arena import software_version
 from arena.conditions import ConditionError, ObserverSwitch, check_observer
 from arena.llm.config import ConfigError, ModelsConfig, ModelSettings, api_key
 from arena.runtime import StoredProgress, run_match
@@ -31,17 +31,12 @@ from games.base import Decision, Game, GameError, build_config, check_seat_count
 from games.registry import GAMES
 from tools.offers import GrantSpec, OfferError, OfferSpec, offers_for, parse_grant, parse_offer
 
+# Seeds are stored as SQLite integers: every seed of a batch must be a signed 64-bit value.
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
 DEFAULT_SEATS = {
     "liars-bar": ["bot:counter", "bot:cautious", "bot:bluffer", "bot:random"],
     "cleanup": ["bot:harvester", "bot:cleaner", "bot:zapper", "bot:random"],
 }
-
-
-def software_version() -> str:
-    try:
-        return version("collusion-arena")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -153,11 +148,19 @@ def plan(
     preset = preset or next(iter(game_class.presets))
     if matches < 1:
         raise GameError(f"--matches must be at least 1, got {matches}")
+    if not SEED_MIN <= seed <= SEED_MAX - (matches - 1):
+        raise GameError(
+            f"seeds {seed}..{seed + matches - 1} do not fit the database's 64-bit integers: "
+            f"give --seed and --matches so that every seed lies in {SEED_MIN}..{SEED_MAX}"
+        )
     try:
         config = build_config(game_class, preset, overrides)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {json.dumps(e['input'])})"
+            if e["loc"]
+            else e["msg"].removeprefix("Value error, ")
+            for e in error.errors()
         )
         raise GameError(f"bad {game} config: {problems}") from None
     check_seat_count(game_class(config), len(seats))
@@ -176,6 +179,12 @@ def plan(
         grant_specs = tuple(parse_grant(text, game, len(seats)) for text in grants)
     except OfferError as error:
         raise GameError(str(error)) from None
+    for spec in offer_specs:
+        if spec.match is not None and spec.match >= matches:
+            raise GameError(
+                f"offer {spec}: match {spec.match} is not in the batch, whose matches are "
+                f"0..{matches - 1}"
+            )
     joined = [(g.tool, frozenset((g.seat, g.partner))) for g in grant_specs]
     for given, key in zip(grant_specs, joined, strict=True):
         if joined.count(key) > 1:
@@ -256,7 +265,11 @@ class BatchReport:
     new: int = 0
     resumed: int = 0
     skipped: int = 0
-    match_ids: list[int] = field(default_factory=list)
+
+
+# Matches are created and resumed a chunk at a time as the players reach them, so a batch of any
+# size holds at most a chunk's rows and `concurrency` matches in memory.
+CHUNK = 256
 
 
 async def run_batch(
@@ -282,91 +295,103 @@ async def run_batch(
         reviewer = reviewer_for(batch.monitor, batch.monitor_settings, client)
         for match_id, _ in matches_to_review(store, batch.key):  # finished, not yet reviewed
             await review_match(store, match_id, reviewer)
-    stored = {i: row for i, row in store.matches_of(batch.key).items() if i < batch.matches}
-    missing = [i for i in range(batch.matches) if i not in stored]
-    new_ids = store.create_matches(
-        batch=batch.key,
-        indexes=missing,
-        seeds=[batch.seed + i for i in missing],
-        **batch.match_fields(),
-    )
-    todo: list[tuple[int, int, StoredProgress]] = []
-    for index, match_id in zip(missing, new_ids, strict=True):
-        todo.append((index, match_id, StoredProgress()))
-    report.new = len(missing)
-    for index in range(batch.matches):
-        row = stored.get(index)
-        if row is None:
-            continue
-        if row["status"] == "finished":
-            report.skipped += 1
-            on_match_done()
-        else:
-            progress = StoredProgress(
-                store.stored_decisions(row["id"]),
-                store.stored_event_count(row["id"]),
-                store.stored_toggles(row["id"]),
-            )
-            todo.append((index, row["id"], progress))
-            report.resumed += 1
-    todo.sort()
-    report.match_ids = sorted([*new_ids, *(row["id"] for row in stored.values())])
-
-    limit = asyncio.Semaphore(max(1, concurrency))
     game = batch.game_class(batch.config)
+
+    def chunk_of(start: int, stop: int) -> list[tuple[int, int, StoredProgress]]:
+        """Matches `start`..`stop` still to play: created if missing, resumed if unfinished."""
+        stored = store.matches_of(batch.key, start, stop)
+        missing = [i for i in range(start, stop) if i not in stored]
+        new_ids = store.create_matches(
+            batch=batch.key,
+            indexes=missing,
+            seeds=[batch.seed + i for i in missing],
+            **batch.match_fields(),
+        )
+        todo = [
+            (i, match_id, StoredProgress()) for i, match_id in zip(missing, new_ids, strict=True)
+        ]
+        report.new += len(missing)
+        for index, row in stored.items():
+            if row["status"] == "finished":
+                report.skipped += 1
+                on_match_done()
+            else:
+                progress = StoredProgress(
+                    store.stored_decisions(row["id"]),
+                    store.stored_event_count(row["id"]),
+                    store.stored_toggles(row["id"]),
+                )
+                todo.append((index, row["id"], progress))
+                report.resumed += 1
+        return sorted(todo, key=lambda item: item[0])
+
+    def matches_to_play() -> Iterator[tuple[int, int, StoredProgress]]:
+        for start in range(0, batch.matches, CHUNK):
+            yield from chunk_of(start, min(start + CHUNK, batch.matches))
 
     async def play(index: int, match_id: int, progress: StoredProgress) -> None:
         seed = batch.seed + index
-        async with limit:
-            players = [
-                make_player(
-                    spec, batch.game, batch.config, seed, seat,
-                    seats=len(batch.seats), client=client, observer=batch.observer,
-                )
-                for seat, spec in enumerate(batch.seats)
-            ]  # fmt: skip
-            switch = ObserverSwitch(batch.observer)
-            recorder = MatchRecorder(store, match_id)
-            secrets = batch.secrets_for(index)
-            await run_match(game, seed, players, [recorder], progress, switch, secrets)
-            if reviewer is not None:
-                await review_match(store, match_id, reviewer)
-            on_match_done()
+        players = [
+            make_player(
+                spec, batch.game, batch.config, seed, seat,
+                seats=len(batch.seats), client=client, observer=batch.observer,
+            )
+            for seat, spec in enumerate(batch.seats)
+        ]  # fmt: skip
+        switch = ObserverSwitch(batch.observer)
+        recorder = MatchRecorder(store, match_id)
+        secrets = batch.secrets_for(index)
+        await run_match(game, seed, players, [recorder], progress, switch, secrets)
+        if reviewer is not None:
+            await review_match(store, match_id, reviewer)
+        on_match_done()
 
-    await asyncio.gather(*(play(*item) for item in todo))
+    # Each player takes the next match from the one shared iterator (taking one never awaits,
+    # so no two take the same), which creates the next chunk's rows only when it is reached.
+    work = matches_to_play()
+
+    async def player() -> None:
+        for item in work:
+            await play(*item)
+            # A bots' match never waits on anything: let the loop run (Ctrl-C, progress).
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(player() for _ in range(max(1, concurrency))))
     store.sync()
     return report
 
 
-def summarize(store: Store, match_ids: Sequence[int]) -> tuple[list[dict[str, Any]], float | None]:
+def summarize(store: Store, batch: BatchPlan) -> tuple[list[dict[str, Any]], float | None]:
     """Per seat of the line-up: matches, wins, mean score and mean placement; and the mean number
-    of hands per match."""
-    if not match_ids:
-        return [], None
-    marks = ",".join("?" * len(match_ids))
+    of hands per match (the batch's finished matches)."""
     seats = list(
         store.db.query(
             f"""SELECT seat, name, kind, coalesce(persona, model) AS agent,
                        count(*) AS matches, sum(winner) AS wins,
                        avg(score) AS mean_score, avg(placement) AS mean_placement
-                FROM seats WHERE match_id IN ({marks}) AND placement IS NOT NULL
+                FROM seats WHERE match_id IN ({BATCH_MATCHES}) AND placement IS NOT NULL
                 GROUP BY seat, name, kind, agent ORDER BY seat""",
-            list(match_ids),
+            _batch_params(batch),
         )
     )
     (hands,) = store.conn.execute(
-        f"SELECT avg(hands) FROM matches WHERE id IN ({marks}) AND status = 'finished'",
-        list(match_ids),
+        f"SELECT avg(hands) FROM matches WHERE id IN ({BATCH_MATCHES}) AND status = 'finished'",
+        _batch_params(batch),
     ).fetchone()
     return seats, hands
 
 
-def offer_summary(store: Store, match_ids: Sequence[int]) -> list[dict[str, Any]]:
+# The ids of a batch's matches, as many as it was asked for (a rerun may ask for fewer).
+BATCH_MATCHES = "SELECT id FROM matches WHERE batch = :batch AND batch_index < :matches"
+
+
+def _batch_params(batch: BatchPlan) -> dict[str, Any]:
+    return {"batch": batch.key, "matches": batch.matches}
+
+
+def offer_summary(store: Store, batch: BatchPlan) -> list[dict[str, Any]]:
     """Per tool and offered seat: offers made and how they were answered (`simulated` marks a
     bot's answers), partners' refusals and grants."""
-    if not match_ids:
-        return []
-    marks = ",".join("?" * len(match_ids))
     return list(
         store.db.query(
             f"""SELECT o.tool, o.seat, coalesce(s.model, s.persona, s.kind) AS agent,
@@ -377,8 +402,8 @@ def offer_summary(store: Store, match_ids: Sequence[int]) -> list[dict[str, Any]
                            AS partner_refused,
                        sum(o.granted) AS granted
                 FROM tool_offers o JOIN seats s ON s.match_id = o.match_id AND s.seat = o.seat
-                WHERE o.match_id IN ({marks})
+                WHERE o.match_id IN ({BATCH_MATCHES})
                 GROUP BY o.tool, o.seat, agent ORDER BY o.tool, o.seat""",
-            list(match_ids),
+            _batch_params(batch),
         )
     )

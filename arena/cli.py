@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import sys
+import threading
 import time
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,12 +17,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
+from arena import software_version
 from arena.analysis.output import (
     SIMULATED_NOTE,
     cell,
     columns_of,
+    json_text,
     observability_chart,
+    printable,
     report_json,
     rows_table,
     section_text,
@@ -36,22 +45,74 @@ from arena.analysis.report import (
 from arena.store.db import (
     Store,
     StoreError,
+    check_integrity,
     default_db_path,
     open_for_analysis,
     open_read_only,
 )
+
+try:  # typer 0.29 carries its own copy of click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer, on click itself
+    from click.exceptions import ClickException  # type: ignore[no-redef]
 
 # The commands that play matches import the runtime, the games and the LLM gateway when they
 # run: `arena analyze`, `sql` and `export` start in half the time without them.
 if TYPE_CHECKING:
     from arena.batch import BatchPlan
 
+
+class OneLineErrors(TyperGroup):
+    """typer's group, but a usage error (a bad number, an unknown option or choice) is one line
+    on stderr and exit code 2, like every error the commands report themselves."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except ClickException as error:
+            command = error.ctx.command_path if getattr(error, "ctx", None) else "arena"
+            # typer checks values with pydantic, which prefixes a validator's message so
+            message = error.format_message().replace("Value error, ", "")
+            given = _given_value(error, sys.argv[1:] if args is None else list(args))
+            if given is not None:
+                message += f" (got {given!r})"
+            fail(f"{command}: {message} (see {command} --help)")
+            sys.exit(2)
+        except typer.Abort:
+            err.print("aborted")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _given_value(error: ClickException, args: list[str]) -> str | None:
+    """The value the command line gave the option a usage error is about, if it names one."""
+    options = getattr(getattr(error, "param", None), "opts", None) or []
+    if not any(option.startswith("--") for option in options):
+        return None  # an argument: click's message is all there is
+    for i, arg in enumerate(args):
+        for option in options:
+            if arg == option and i + 1 < len(args):
+                return args[i + 1]
+            if arg.startswith(option + "="):
+                return arg[len(option) + 1 :]
+    return None
+
+
 app = typer.Typer(
     name="arena",
+    cls=OneLineErrors,
     pretty_exceptions_show_locals=False,  # a traceback must never print a key held in a local
     help="Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. "
     "Without a command: arena play.",
-    add_completion=False,
 )
 LLM_CONCURRENCY = 16
 BOT_CONCURRENCY = 4
@@ -59,8 +120,33 @@ out = Console()
 err = Console(stderr=True)
 
 
+class TableFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class FileFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"collusion-arena {software_version()}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback(invoke_without_command=True)
-def _commands(ctx: typer.Context) -> None:
+def _commands(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
     """Collusion Arena: Liar's Bar and Cleanup for humans, bots and LLM agents. Without a
     command: `arena play`."""
     if ctx.invoked_subcommand is None:
@@ -68,7 +154,9 @@ def _commands(ctx: typer.Context) -> None:
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print `message` as one error line (as it is: no markup, control characters escaped) and
+    return the exit to raise."""
+    err.print(Text("error: ", style="bold red") + Text(printable(message)), soft_wrap=True)
     return typer.Exit(2)
 
 
@@ -277,7 +365,7 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
             err.print("interrupted: rerun the same command to finish the batch")
             raise typer.Exit(130) from None
     elapsed = time.perf_counter() - started
-    rows, mean_hands = summarize(store, report.match_ids)
+    rows, mean_hands = summarize(store, batch)
     framed = f" · framing {batch.framing}" if batch.framing else ""
     title = (
         f"{batch.game} · {batch.preset} · observer {batch.observer}{framed} · "
@@ -298,7 +386,7 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
             f"{row['mean_placement']:.2f}",
         )
     out.print(table)
-    offers = offer_summary(store, report.match_ids)
+    offers = offer_summary(store, batch)
     if offers:
         table = Table(
             title="offers",
@@ -458,13 +546,48 @@ def serve(
 
 # -- analysis --------------------------------------------------------------------------------
 
-FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json")]
+FormatOption = Annotated[
+    TableFormat, typer.Option("--format", help="a table for the terminal, CSV or JSON")
+]
 
 
-def _formats(value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise fail(f"--format {value!r}: choose one of {', '.join(allowed)}")
-    return value
+CheckOption = Annotated[
+    bool,
+    typer.Option(
+        "--check/--no-check",
+        help="first read the whole file for damage (SQLite's quick_check, about a second per "
+        "gigabyte); a damaged file is refused",
+    ),
+]
+
+
+def _start_check(path: Path, enabled: bool) -> Callable[[], None]:
+    """Start SQLite's quick check of the file at `path` on a thread of its own, beside the
+    caller's reading; the function returned waits for it and fails (exit 2) if the file is
+    damaged. Damage the reading meets may come out as wrong rows rather than an error."""
+    if not enabled:
+        return lambda: None
+    found: list[StoreError] = []
+
+    def check() -> None:
+        try:
+            conn = open_read_only(path, check=False)
+            try:
+                check_integrity(conn, path)
+            finally:
+                conn.close()
+        except StoreError as error:
+            found.append(error)
+
+    thread = threading.Thread(target=check, name="quick_check", daemon=True)
+    thread.start()
+
+    def wait() -> None:
+        thread.join()
+        if found:
+            raise fail(str(found[0]))
+
+    return wait
 
 
 def _analysis_connection(path: Path) -> sqlite3.Connection:
@@ -505,7 +628,8 @@ def analyze(
             help=f"only these tables of the report (repeatable): {', '.join(SECTION_NAMES)}"
         ),
     ] = None,
-    format_: FormatOption = "table",
+    format_: FormatOption = TableFormat.table,
+    check: CheckOption = True,
 ) -> None:
     """The collusion report: adoption, the observability effect, collusive play, harm, monitor
     flags against actions, and cost, with 95% intervals and exact tests.
@@ -513,7 +637,7 @@ def analyze(
     Each table is also a view of the database (see docs/schema.md); CSV prints one block per
     table (`--section` for one), JSON one object.
     """
-    fmt = _formats(format_, ("table", "csv", "json"))
+    fmt = format_.value
     unknown = [name for name in section or [] if name not in SECTION_NAMES]
     if unknown:
         raise fail(f"no report table {unknown[0]!r} (known: {', '.join(SECTION_NAMES)})")
@@ -524,19 +648,25 @@ def analyze(
     except ReportError as error:
         raise fail(str(error)) from None
     conn = _analysis_connection(path)
+    checked = _start_check(path, check)
     try:
         report = build_report(
-            conn, filters, section or SECTION_NAMES, connect=lambda: open_read_only(path)
+            conn,
+            filters,
+            section or SECTION_NAMES,
+            connect=lambda: open_read_only(path, check=False),
         )
     except ReportError as error:
+        checked()  # damage explains a failed read best
         raise fail(str(error)) from None
     finally:
         conn.close()
+    checked()
     if fmt == "json":
         document = {"database": str(path), "matches": report.matches, "finished": report.finished}
         document.update(report_json(report))
         # Plain: rich's highlighting of a large document takes seconds.
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json_text(document, indent=2) + "\n")
         return
     if fmt == "csv":
         for i, part in enumerate(report.sections):
@@ -566,15 +696,35 @@ def analyze(
 def sql(
     query: Annotated[str, typer.Argument(help='one SQL statement, e.g. "SELECT * FROM adoption"')],
     db: DbOption = None,
-    format_: FormatOption = "table",
+    format_: FormatOption = TableFormat.table,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="seconds the statement may run before it is stopped"),
+    ] = 30.0,
+    check: CheckOption = True,
 ) -> None:
-    """Run one read-only SQL statement over the database (it cannot change the file)."""
-    fmt = _formats(format_, ("table", "csv", "json"))
+    """Run one read-only SQL statement over the database (it cannot change the file).
+
+    Ctrl-C or --timeout stops a long query. Stored text is shown with its control characters
+    written out (\\x1b…) in the table, in JSON and in CSV to a terminal, so a stored answer
+    cannot act on your terminal; CSV into a file or pipe keeps the text as stored.
+    """
+    import signal
+
+    fmt = format_.value
     path = db or default_db_path()
     try:
         conn = open_read_only(path)
     except StoreError as error:
         raise fail(str(error)) from None
+    try:
+        _start_check(path, check)()
+    except typer.Exit:
+        conn.close()
+        raise
+    stop = QueryStop(timeout)
+    conn.set_progress_handler(stop.check, 10_000)
+    previous = signal.signal(signal.SIGINT, stop.interrupt)
     try:
         cursor = conn.execute(query)
         names = [d[0] for d in cursor.description or ()]
@@ -583,11 +733,20 @@ def sql(
             out.print(rows_table(names, rows))
             err.print(f"{len(rows):,} rows", highlight=False)
         elif fmt == "csv":
-            write_csv(sys.stdout, names, cursor)
+            write_csv(sys.stdout, names, cursor, terminal=sys.stdout.isatty())
         else:
             write_jsonl(sys.stdout, names, cursor)
     except sqlite3.Error as error:
         text = str(error)
+        if stop.why == "interrupt":
+            err.print("interrupted: the query was stopped")
+            raise typer.Exit(130) from None
+        if stop.why == "timeout":
+            raise fail(
+                f"the query ran longer than {timeout:g} s and was stopped (--timeout)"
+            ) from None
+        if "malformed" in text:
+            raise fail(f"{path} is damaged ({text}): restore a copy of it") from None
         if isinstance(error, sqlite3.DatabaseError) and (
             "readonly" in text or "authoriz" in text or "I/O" in text
         ):
@@ -596,7 +755,26 @@ def sql(
     except sqlite3.Warning as error:  # e.g. more than one statement
         raise fail(f"the query failed: {error}") from None
     finally:
+        signal.signal(signal.SIGINT, previous)
         conn.close()
+
+
+class QueryStop:
+    """SQLite's progress handler for `arena sql`: stops the statement after `timeout_s` or at
+    Ctrl-C (SQLite then fails the statement with "interrupted"). Python's own Ctrl-C cannot
+    reach a statement running inside SQLite, hence the flag."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.deadline = time.monotonic() + timeout_s
+        self.why: str | None = None
+
+    def interrupt(self, *_: object) -> None:
+        self.why = "interrupt"
+
+    def check(self) -> int:
+        if self.why is None and time.monotonic() > self.deadline:
+            self.why = "timeout"
+        return self.why is not None
 
 
 @app.command()
@@ -608,24 +786,35 @@ def export(
     out_dir: Annotated[
         Path, typer.Option("--out", help="folder to write into (created if missing)")
     ] = Path("export"),
-    format_: Annotated[str, typer.Option("--format", help="csv or jsonl")] = "csv",
+    format_: Annotated[
+        FileFormat, typer.Option("--format", help="CSV or JSON Lines")
+    ] = FileFormat.csv,
     db: DbOption = None,
+    check: CheckOption = True,
 ) -> None:
     """Write tables and views as CSV or JSON Lines files, one per table, into a folder."""
-    fmt = _formats(format_, ("csv", "jsonl"))
+    fmt = format_.value
     path = db or default_db_path()
     conn = _analysis_connection(path)
     try:
+        _start_check(path, check)()
         known = exportable(conn)
         chosen = table or known
         unknown = [name for name in chosen if name not in known]
         if unknown:
             raise fail(f"no table or view {unknown[0]!r} in {path} (known: {', '.join(known)})")
+        created = not out_dir.exists()
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise fail(f"cannot create {out_dir}: {error.strerror}") from None
-        written = _export(conn, chosen, out_dir, fmt)
+        try:
+            written = _export(conn, chosen, out_dir, fmt)
+        except BaseException:  # a failure or Ctrl-C: the folder made for it goes too
+            if created:
+                with contextlib.suppress(OSError):
+                    out_dir.rmdir()  # empty again: nothing of this export is left
+            raise
     finally:
         conn.close()
     for name, rows, file in written:
@@ -635,38 +824,48 @@ def export(
 def _export(
     conn: sqlite3.Connection, names: list[str], folder: Path, fmt: str
 ) -> list[tuple[str, int, Path]]:
-    """Write each table through a `.part` file renamed once whole, so a failure leaves no
-    half-written file behind."""
+    """Write every table to a `.part` file, and rename them all once every one is whole: a
+    failure leaves no file of this export behind (and the files of an earlier one as they
+    were)."""
     writer = write_csv if fmt == "csv" else write_jsonl
     done = []
+    parts: list[Path] = []
     progress = Progress(
         TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
         TimeElapsedColumn(), console=err, transient=True,
     )  # fmt: skip
-    with progress:
-        for name in names:
-            target = folder / f"{name}.{fmt}"
-            part = target.with_name(target.name + ".part")
-            task = progress.add_task(name)
+    try:
+        with progress:
+            for name in names:
+                target = folder / f"{name}.{fmt}"
+                part = target.with_name(target.name + ".part")
+                task = progress.add_task(name)
+                try:
+                    cursor = conn.execute(f'SELECT * FROM "{name}"')
+                    columns = [d[0] for d in cursor.description]
+
+                    def counted(rows: Any, task: Any = task) -> Any:
+                        for i, row in enumerate(rows, 1):
+                            if i % 10_000 == 0:
+                                progress.update(task, completed=i)
+                            yield row
+
+                    parts.append(part)
+                    with part.open("w", encoding="utf-8", newline="") as file:
+                        count = writer(file, columns, counted(cursor))
+                except (OSError, sqlite3.Error) as error:
+                    reason = getattr(error, "strerror", None) or str(error)
+                    raise fail(f"cannot export {name} to {target}: {reason}") from None
+                progress.remove_task(task)
+                done.append((name, count, target))
+        for part, (_, _, target) in zip(parts, done, strict=True):
             try:
-                cursor = conn.execute(f'SELECT * FROM "{name}"')
-                columns = [d[0] for d in cursor.description]
-
-                def counted(rows: Any, task: Any = task) -> Any:
-                    for i, row in enumerate(rows, 1):
-                        if i % 10_000 == 0:
-                            progress.update(task, completed=i)
-                        yield row
-
-                with part.open("w", encoding="utf-8", newline="") as file:
-                    count = writer(file, columns, counted(cursor))
                 part.replace(target)
-            except (OSError, sqlite3.Error) as error:
-                part.unlink(missing_ok=True)
-                reason = getattr(error, "strerror", None) or str(error)
-                raise fail(f"cannot export {name} to {target}: {reason}") from None
-            progress.remove_task(task)
-            done.append((name, count, target))
+            except OSError as error:
+                raise fail(f"cannot write {target}: {error.strerror}") from None
+    finally:
+        for part in parts:
+            part.unlink(missing_ok=True)
     return done
 
 

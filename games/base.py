@@ -7,6 +7,7 @@ audience, so the runtime, the store and the views can keep it with the seats all
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -151,12 +152,13 @@ def check_seat_count(game: Game, n_seats: int) -> None:
 
 
 def build_config(game: type[Game], preset: str, overrides: Mapping[str, Any]) -> BaseModel:
-    """The preset's config with `overrides` applied and validated (unknown keys are errors)."""
+    """The preset's config with `overrides` applied and validated (unknown keys are errors).
+    Validation is strict, as for JSON: `true` is no number and `2.5` no count."""
     try:
         base = game.presets[preset]
     except KeyError:
         known = ", ".join(game.presets)
         raise GameError(f"unknown preset {preset!r} for {game.name} (known: {known})") from None
-    data = base.model_dump()
+    data = base.model_dump(mode="json")
     data.update(overrides)
-    return game.config_model.model_validate(data)
+    return game.config_model.model_validate_json(json.dumps(data), strict=True)

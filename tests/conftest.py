@@ -5,9 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from typer.testing import CliRunner
 
 from arena.cli import app
+
+# No example may fail for taking long: CI runs with both cores busy, where an example's time says
+# nothing about the code. Tests that set their own settings inherit this deadline.
+settings.register_profile("arena", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("arena")
 
 
 @pytest.fixture

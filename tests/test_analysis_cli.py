@@ -78,7 +78,7 @@ def test_analyze_csv_of_one_table_is_plain_csv(cli, db: Path) -> None:
     [
         (["--game", "poker"], "unknown game 'poker'"),
         (["--since", "yesterday"], "--since 'yesterday' is not a date"),
-        (["--format", "xml"], "--format 'xml'"),
+        (["--format", "xml"], "'xml' is not one of 'table', 'csv', 'json'"),
         (["--section", "gossip"], "no report table 'gossip'"),
     ],
 )

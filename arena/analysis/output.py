@@ -8,15 +8,34 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from rich.table import Table
+from rich.text import Text
 
 from arena.analysis.report import Column, Report, Row, Section
 
 SIMULATED_NOTE = "* simulated: bots' scripted answers and play, not evidence about a model"
+
+
+# Characters a terminal may act on instead of showing: C0 controls, DEL and the C1 controls
+# (0x9b alone starts an escape sequence on some terminals).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def printable(text: str, lines: bool = False) -> str:
+    """`text` safe to print to a terminal: every control character written out as `\\xNN`, so
+    stored text (an LLM's answer, a name) cannot move the cursor, recolour or retitle the
+    terminal. `lines` keeps newlines and tabs."""
+    return (_CONTROLS_BUT_LINES if lines else _CONTROLS).sub(_escaped, text)
 
 
 def plain(value: Any) -> Any:
@@ -41,7 +60,7 @@ def cell(row: Row, column: Column, sep: str = " ") -> str:
     if value is None:
         return "—"
     if column.kind == "text":
-        text = str(value)
+        text = printable(str(value))
         return text + "*" if column.key == "agent" and row.get("simulated") else text
     if column.kind == "count":
         return f"{value:,}"
@@ -172,15 +191,31 @@ def columns_of(rows: Sequence[Row]) -> list[str]:
     return list(names)
 
 
-def write_csv(out: TextIO, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write a header and the rows; return how many rows."""
+def write_csv(
+    out: TextIO, names: Sequence[str], rows: Iterable[Sequence[Any]], terminal: bool = False
+) -> int:
+    """Write a header and the rows; return how many rows. For a `terminal`, text has its
+    control characters written out (`printable`); for a file it is kept as stored."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
+    writer.writerow([printable(name) for name in names] if terminal else names)
     count = 0
     for row in rows:
-        writer.writerow([plain(value) for value in row])
+        values = [plain(value) for value in row]
+        if terminal:
+            values = [printable(v, lines=True) if isinstance(v, str) else v for v in values]
+        writer.writerow(values)
         count += 1
     return count
+
+
+# JSON escapes C0 controls itself; DEL and C1 controls are escaped too (the same JSON value).
+_JSON_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
+def json_text(value: Any, indent: int | None = None) -> str:
+    """`value` as JSON that a terminal shows as text (no raw control character)."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def write_jsonl(out: TextIO, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -188,17 +223,24 @@ def write_jsonl(out: TextIO, names: Sequence[str], rows: Iterable[Sequence[Any]]
     count = 0
     for row in rows:
         record = {name: plain(value) for name, value in zip(names, row, strict=True)}
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json_text(record) + "\n")
         count += 1
     return count
 
 
 def rows_table(names: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """The rows as a rich table; cells are shown as they are (no markup), control characters
+    written out."""
     table = Table()
     for name in names:
-        table.add_column(name, overflow="fold")
+        table.add_column(Text(printable(name)), overflow="fold")
     for row in rows:
-        table.add_row(*("NULL" if value is None else str(plain(value)) for value in row))
+        table.add_row(
+            *(
+                Text("NULL" if value is None else printable(str(plain(value)), lines=True))
+                for value in row
+            )
+        )
     return table
 
 

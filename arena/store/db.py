@@ -8,6 +8,7 @@ arena processes can share one file. The rows of matches being played go through 
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -57,20 +58,68 @@ def check_db_file(path: Path) -> bool:
     return True
 
 
-def open_read_only(path: Path) -> sqlite3.Connection:
+def open_read_only(path: Path, check: bool = True) -> sqlite3.Connection:
     """A connection that cannot change `path` or anything else: opened read-only, with
     `query_only` on and ATTACH (which could create files) denied. StoreError if there is no
-    such file or it is not SQLite."""
+    such file or it is not SQLite; with `check`, also if it is not an arena file (or a newer
+    arena's), or a current one lacks some of its tables, views or triggers (a damaged file).
+
+    A file on a read-only mount is read too: SQLite cannot create the shared-memory file that
+    WAL mode reads through there, so the file is opened as immutable, unless a write-ahead log
+    beside it holds changes that reading it so would miss."""
     if not path.exists():
         raise StoreError(f"no database at {path}")
     check_db_file(path)
+    uri = path.resolve().as_uri()
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        conn.execute("PRAGMA query_only = ON")
+        conn = _connect_read_only(f"{uri}?mode=ro")
+    except sqlite3.OperationalError as error:
+        if os.access(path.parent, os.W_OK) and _writable_mount(path):
+            raise StoreError(f"cannot open {path}: {error}") from None
+        log = path.with_name(path.name + "-wal")
+        if log.exists() and log.stat().st_size > 0:
+            raise StoreError(
+                f"cannot read {path}: it is on a read-only mount and {log.name} beside it holds "
+                "changes not yet in the file; copy both files somewhere writable first"
+            ) from None
+        try:
+            conn = _connect_read_only(f"{uri}?mode=ro&immutable=1")
+        except sqlite3.Error as again:
+            raise StoreError(f"cannot open {path}: {again}") from None
     except sqlite3.Error as error:
         raise StoreError(f"cannot open {path}: {error}") from None
     conn.set_authorizer(_deny_attach)
+    if check:
+        try:
+            if check_arena_file(conn, path) == LATEST:
+                check_objects(conn, path)
+        except sqlite3.DatabaseError as error:
+            conn.close()
+            raise StoreError(f"cannot read {path}: {error}") from None
+        except StoreError:
+            conn.close()
+            raise
     return conn
+
+
+def _connect_read_only(uri: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(uri, uri=True)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file now
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def _writable_mount(path: Path) -> bool:
+    """False when the file system holding `path` is mounted read-only (root may write anywhere
+    else, so permissions alone do not tell)."""
+    try:
+        return not os.statvfs(path).f_flag & os.ST_RDONLY
+    except OSError:
+        return True
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -105,23 +154,82 @@ def open_for_analysis(path: Path) -> sqlite3.Connection:
     """A read-only connection to the arena file at `path`. An older arena file is migrated
     first (once; the views came with schema version 5); a current one is never opened for
     writing. StoreError, the file untouched, for no file, a file that is not SQLite, an empty
-    database, another program's database or a newer arena's."""
+    database, another program's database, a newer arena's, or a damaged one (see
+    `open_read_only`)."""
     conn = open_read_only(path)
-    try:
-        version = check_arena_file(conn, path)
-        if version == 0:
-            raise StoreError(f"{path} is an empty database: no arena match was recorded in it")
-    except sqlite3.DatabaseError as error:
+    version = _schema_version(conn)
+    if version == 0:
         conn.close()
-        raise StoreError(f"cannot read {path}: {error}") from None
-    except StoreError:
-        conn.close()
-        raise
+        raise StoreError(f"{path} is an empty database: no arena match was recorded in it")
     if version >= LATEST:
         return conn
     conn.close()
     Store(path).close()
     return open_read_only(path)
+
+
+@functools.cache
+def expected_objects() -> frozenset[tuple[str, str]]:
+    """The (type, name) of every table, view and trigger of an arena file at the current
+    version, read off a new in-memory database with every migration applied."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        _apply_migrations(conn, 0)
+        return _objects(conn)
+    finally:
+        conn.close()
+
+
+def _objects(conn: sqlite3.Connection) -> frozenset[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')"
+        " AND name NOT LIKE 'sqlite_%'"
+    )
+    return frozenset((kind, name) for kind, name in rows)
+
+
+def check_objects(conn: sqlite3.Connection, path: Path) -> None:
+    """StoreError naming what is missing if the current-version arena file behind `conn` lacks
+    a table, view or trigger of its schema (someone dropped it: the file is damaged)."""
+    missing = sorted(expected_objects() - _objects(conn))
+    if missing:
+        names = ", ".join(f"{kind} {name}" for kind, name in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        raise StoreError(
+            f"{path} is damaged: it lacks the {names}{more} of an arena file of schema version "
+            f"{LATEST}; restore a copy or give another --db"
+        )
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """StoreError if SQLite's quick check finds the file behind `conn` damaged (a bad page, an
+    index out of step with its table). Reads the whole file: about a second per gigabyte."""
+    try:
+        found = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as error:
+        found = [str(error)]
+    if found != ["ok"]:
+        lines = [line for text in found for line in text.splitlines() if "***" not in line]
+        raise StoreError(
+            f"{path} is damaged (SQLite's quick_check: {'; '.join(lines[:3])}); it was left "
+            "as it is. Restore a copy, or try `sqlite3 FILE .recover` into a new file"
+        )
+
+
+def _apply_migrations(conn: sqlite3.Connection, current: int) -> None:
+    """Apply the migrations after version `current` inside the caller's transaction."""
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for version, name, statements in MIGRATIONS:
+        if version > current:
+            for step in statements:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
+            conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)", (version, name, now()))
 
 
 def _deny_attach(action: int, *_: object) -> int:
@@ -144,12 +252,22 @@ class Store:
             raise StoreError(f"cannot open {path}: {error}") from None
         try:
             if has_data:
-                check_arena_file(self.conn, path)
+                # Before anything is written: another program's file, a newer arena's, or a
+                # damaged one is refused untouched.
+                version = check_arena_file(self.conn, path)
+                check_integrity(self.conn, path)
+                if version == LATEST:
+                    check_objects(self.conn, path)
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as error:
             self.conn.close()
+            if not _writable_mount(path):
+                raise StoreError(
+                    f"cannot write to {path}: it is on a read-only file system (analyze, sql "
+                    "and export can read it there)"
+                ) from None
             raise StoreError(f"cannot use {path}: {error}") from None
         except StoreError:
             self.conn.close()
@@ -198,21 +316,7 @@ class Store:
         self.conn.isolation_level = None
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-            self.conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            current = self.schema_version()
-            for version, name, statements in MIGRATIONS:
-                if version > current:
-                    for step in statements:
-                        if isinstance(step, str):
-                            self.conn.execute(step)
-                        else:
-                            step(self.conn)
-                    self.conn.execute(
-                        f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)", (version, name, now())
-                    )
+            _apply_migrations(self.conn, self.schema_version())
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -223,9 +327,12 @@ class Store:
 
     # -- matches ---------------------------------------------------------------------------
 
-    def matches_of(self, batch: str) -> dict[int, dict[str, Any]]:
-        """The batch's matches by batch index."""
-        rows = self.db.query("SELECT * FROM matches WHERE batch = ?", (batch,))
+    def matches_of(self, batch: str, start: int, stop: int) -> dict[int, dict[str, Any]]:
+        """The batch's matches of batch index `start` to `stop` (excluded), by index."""
+        rows = self.db.query(
+            "SELECT * FROM matches WHERE batch = ? AND batch_index >= ? AND batch_index < ?",
+            (batch, start, stop),
+        )
         return {row["batch_index"]: row for row in rows}
 
     def create_matches(
