@@ -5,6 +5,7 @@ Screens render and route; the table session (`arena.table`) plays, the store rec
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,18 +13,20 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from arena.batch import BatchPlan
 from arena.llm.config import ConfigError, ModelsConfig, load_models
 from arena.store.db import Store, StoreError
 from arena.table import (
     Table,
     TableError,
+    TableSpec,
     check_table,
     load_last_table,
     new_seed,
     save_last_table,
 )
 from arena.tui.help import HelpScreen
-from arena.tui.lobby import LobbyScreen, OpenAnalysis, OpenReplay, StartTable
+from arena.tui.lobby import LobbyScreen, ModelsChecked, OpenAnalysis, OpenReplay, StartTable
 from arena.tui.table_screen import CleanupScreen, LiarsBarScreen, MatchFinished, TableScreen
 
 
@@ -56,6 +59,7 @@ class ArenaApp(App[None]):
         self._store: Store | None = None
         self.table: Table | None = None
         self.last_match: int | None = None
+        self.checking_models = False  # a table's pre-flight check is running
 
     @property
     def store(self) -> Store:
@@ -90,6 +94,9 @@ class ArenaApp(App[None]):
         lobby = self.screen
         spec = message.spec
         seed = spec.seed if spec.seed is not None else new_seed()
+        if self.checking_models:
+            self.notify("Still checking the models of the last table…")
+            return
         try:
             plan = check_table(spec, self.models(), seed)
             store = self.store
@@ -99,6 +106,43 @@ class ArenaApp(App[None]):
             else:
                 self.notify(str(error), severity="error")
             return
+        if any(seat.kind == "llm" for seat in plan.seats) or plan.monitor_settings is not None:
+            # litellm loads and the models are asked in a thread, never on this loop
+            self.checking_models = True
+            if isinstance(lobby, LobbyScreen):
+                lobby.show_checking()
+            self.run_worker(
+                partial(self.check_models, spec, plan, seed), group="models", thread=True
+            )
+            return
+        self.start_table(spec, plan, store, seed)
+
+    def check_models(self, spec: TableSpec, plan: BatchPlan, seed: int) -> None:
+        """In a worker thread: ask each model of the table once, and say what came of it."""
+        from arena.llm.gateway import GatewayError
+        from arena.llm.probe import check_models, models_of
+
+        try:
+            problems = [problem.line for problem in check_models(models_of([plan]))]
+        except GatewayError as error:  # litellm cannot load: no model can answer
+            problems = [str(error)]
+        self.post_message(ModelsChecked(spec, plan, seed, problems))
+
+    def on_models_checked(self, message: ModelsChecked) -> None:
+        self.checking_models = False
+        lobby = self.screen
+        if not isinstance(lobby, LobbyScreen):  # left the lobby meanwhile: start nothing
+            if message.problems:
+                said = "\n".join(message.problems)
+                self.notify(f"No answer: {said}", severity="error", timeout=10, markup=False)
+            return
+        if message.problems:
+            lobby.show_unanswered(message.problems)
+            return
+        lobby.clear_status()
+        self.start_table(message.spec, message.plan, self.store, message.seed)
+
+    def start_table(self, spec: TableSpec, plan: BatchPlan, store: Store, seed: int) -> None:
         save_last_table(self.db_path.parent, spec)
         self.table = table = Table(
             plan, store, seed, pace_s=self.pace_s, suspense_s=self.suspense_s

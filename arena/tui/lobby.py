@@ -1,6 +1,7 @@
 """The lobby: choose the game, preset, seats, observer condition, framing, tool offers or tools
 available from the start, and the seed; remembers the last table; checks the table before it
-starts. Enter (the Start button has focus) starts the table shown."""
+starts, and refuses one whose LLM seats' models do not answer, saying why. Enter (the Start
+button has focus) starts the table shown."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
+from arena.batch import BatchPlan
 from arena.conditions import OBSERVER_CONDITIONS
 from arena.players.bots import PERSONAS
 from arena.table import DEFAULT_TABLE_SEATS, TableSpec
@@ -29,6 +32,18 @@ class StartTable(Message):
     def __init__(self, spec: TableSpec) -> None:
         super().__init__()
         self.spec = spec
+
+
+class ModelsChecked(Message):
+    """The pre-flight check of a table's models is done: `problems` holds one line per model
+    that did not answer (empty: every one did)."""
+
+    def __init__(self, spec: TableSpec, plan: BatchPlan, seed: int, problems: list[str]) -> None:
+        super().__init__()
+        self.spec = spec
+        self.plan = plan
+        self.seed = seed
+        self.problems = problems
 
 
 class OpenReplay(Message):
@@ -200,10 +215,22 @@ class LobbyScreen(Screen[None]):
         )
 
     def show_error(self, message: str) -> None:
-        self.query_one("#lobby-error", Static).update(f"[b red]Cannot start:[/] {message}")
+        # escaped: an error can quote brackets ("[Errno 111]", "[redacted]") that are not markup
+        self.query_one("#lobby-error", Static).update(f"[b red]Cannot start:[/] {escape(message)}")
+
+    def clear_status(self) -> None:
+        self.query_one("#lobby-error", Static).update("")
+
+    def show_checking(self) -> None:
+        self.query_one("#lobby-error", Static).update("[dim]checking models…[/]")
+
+    def show_unanswered(self, problems: list[str]) -> None:
+        """The models that did not answer, one line each: the table is not started."""
+        which = "this model" if len(problems) == 1 else f"{len(problems)} models"
+        self.show_error(f"no answer from {which}:\n" + "\n".join(problems))
 
     def action_start(self) -> None:
-        self.query_one("#lobby-error", Static).update("")
+        self.clear_status()
         self.post_message(StartTable(self.read_spec()))
 
     def action_defaults(self) -> None:
