@@ -36,7 +36,7 @@ def server() -> Iterator[FakeOpenAI]:
 def models(base_url: str) -> ModelsConfig:
     base = {"api_base": base_url, "timeout_s": 2, "retries": 0, "reasks": 1}
     aliases = {
-        name: ModelSettings(model=f"openai/{name}", **base)  # type: ignore[arg-type]
+        name: ModelSettings(model=f"openai/{name}", **base)
         for name in ("fake", "fake-401", "fake-garbage", "fake-mixed")
     }
     return ModelsConfig(aliases, {}, "test")
