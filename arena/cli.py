@@ -185,6 +185,36 @@ ConfigOption = Annotated[
 ]
 
 
+CheckModelsOption = Annotated[
+    bool,
+    typer.Option(
+        "--check-models/--no-check-models",
+        help="before the first match, ask each LLM once for a short reply and stop (exit 2, "
+        "nothing written) if one does not answer",
+    ),
+]
+
+
+def _check_models(batches: list[BatchPlan]) -> None:
+    """Ask every model of the batches (seats and monitor) for one short reply; exit 2 naming
+    each that does not answer. GatewayError if litellm cannot load."""
+    from arena.llm.probe import check_models, models_of
+
+    needed = models_of(batches)
+    if not needed:
+        return
+    try:
+        with err.status(f"asking {len(needed)} model(s) for a reply…"):
+            problems = check_models(needed)
+    except KeyboardInterrupt:
+        err.print("interrupted while asking the models: nothing was written")
+        raise typer.Exit(130) from None
+    if len(problems) == 1:
+        raise fail(f"no answer from {problems[0].line}")
+    if problems:
+        raise fail(f"no answer from {len(problems)} models: " + "; ".join(p.line for p in problems))
+
+
 @app.command()
 def run(
     game: Annotated[
@@ -277,6 +307,7 @@ def run(
             "cell; see docs/experiments.md. Replaces the flags that define a batch"
         ),
     ] = None,
+    check_models: CheckModelsOption = True,
 ) -> None:
     """Play a batch of matches headless, record them, and print a summary.
 
@@ -327,8 +358,10 @@ def run(
                 )
                 for each in conditions
             ]
+        if check_models:
+            _check_models(batches)
         store = Store(db or default_db_path())
-    except (GameError, SeatError, StoreError, ConfigError, ExperimentError) as error:
+    except (GameError, SeatError, StoreError, ConfigError, ExperimentError, GatewayError) as error:
         raise fail(str(error)) from None
     try:
         with store:
@@ -406,12 +439,24 @@ def _run_with_progress(store: Store, batch: BatchPlan, concurrency: int) -> None
                                         "partner_refused", "granted")),
             )  # fmt: skip
         out.print(table)
+    _print_health(store, batch)
     hands = "—" if mean_hands is None else f"{mean_hands:.1f}"
     out.print(
         f"mean hands per match: {hands} · {report.new} new, {report.resumed} resumed, "
         f"{report.skipped} already done · {elapsed:.1f} s · batch {batch.key} · {store.path}",
         highlight=False,
     )
+
+
+def _print_health(store: Store, batch: BatchPlan) -> None:
+    """Each LLM seat's decisions that fell back, and why, with a warning past 10%."""
+    from arena.llm.health import health_lines, health_warnings, llm_seat_health
+
+    health = llm_seat_health(store.conn, batch.key, batch.matches)
+    for line in health_lines(health):
+        out.print(Text(printable(line)), soft_wrap=True)
+    for line in health_warnings(health):
+        err.print(Text(printable(line), style="yellow"), soft_wrap=True)
 
 
 @app.command()
@@ -497,21 +542,13 @@ def replay(
     db: DbOption = None,
 ) -> None:
     """Step through a saved match, in the observer's view."""
-    import sqlite3
+    from arena.replay import ReplayError, read_replay
 
     path = db or default_db_path()
-    if not path.exists():
-        raise fail(f"no database at {path}")
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            found = conn.execute("SELECT id FROM matches WHERE id = ?", (match,)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error as error:
-        raise fail(f"cannot read {path}: {error}") from None
-    if found is None:
-        raise fail(f"{path} has no match {match}")
+        read_replay(path, match)  # every way the match cannot be shown fails here, in one line
+    except ReplayError as error:
+        raise fail(str(error)) from None
     from arena.tui.app import ArenaApp
 
     ArenaApp(path, replay=match).run()
@@ -909,6 +946,7 @@ def demo_observability(
     api_base: Annotated[
         str | None, typer.Option(help="API base URL for the LLM seats given here")
     ] = None,
+    check_models: CheckModelsOption = True,
 ) -> None:
     """The same seeds and seats played with the observer off and on, then adoption under the
     two conditions side by side, with the effect, its 95% interval and an exact test.
@@ -949,8 +987,10 @@ def demo_observability(
             )
             for condition in ("off", "on")
         ]
+        if check_models:
+            _check_models(batches)
         store = Store(db or default_db_path())
-    except (GameError, SeatError, StoreError, ConfigError) as error:
+    except (GameError, SeatError, StoreError, ConfigError, GatewayError) as error:
         raise fail(str(error)) from None
     has_llm = bool(llm)
     at_once = concurrency or (LLM_CONCURRENCY if has_llm else BOT_CONCURRENCY)
@@ -966,9 +1006,12 @@ def demo_observability(
     )  # fmt: skip
     tasks = [progress.add_task("", total=matches, condition=b.observer) for b in batches]
     try:
-        with store, progress:
-            for batch, task in zip(batches, tasks, strict=True):
-                asyncio.run(run_batch(store, batch, at_once, partial(progress.advance, task)))
+        with store:
+            with progress:
+                for batch, task in zip(batches, tasks, strict=True):
+                    asyncio.run(run_batch(store, batch, at_once, partial(progress.advance, task)))
+            for batch in batches:
+                _print_health(store, batch)
     except KeyboardInterrupt:
         err.print("interrupted: rerun the same command to finish the demo")
         raise typer.Exit(130) from None

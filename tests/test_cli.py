@@ -318,7 +318,7 @@ def test_replay_of_a_match_that_is_not_there_is_refused_with_exit_2(cli, tmp_pat
     db = tmp_path / "saves" / "arena.db"
     before = db.read_bytes()
     result = cli("replay", "99")
-    assert result.exit_code == 2 and "has no match 99" in result.stderr
+    assert result.exit_code == 2 and "there is no match 99" in result.stderr
     assert db.read_bytes() == before
 
 
