@@ -400,20 +400,21 @@ def test_malformed_bodies_are_400(serve: Callable[..., FakeOpenAI], body: bytes)
 
 
 def test_concurrent_requests_overlap_their_latency(serve: Callable[..., FakeOpenAI]) -> None:
-    server = serve(latency_s=0.1)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    """Counted by the server, not timed: a busy machine may be slow, but requests must still
+    wait out their latency side by side."""
+    server = serve(latency_s=0.5)
+    with ThreadPoolExecutor(max_workers=16) as pool:
         replies = list(
-            pool.map(lambda _: send(server, "/v1/chat/completions", chat("fake")), range(64))
+            pool.map(lambda _: send(server, "/v1/chat/completions", chat("fake")), range(16))
         )
-    elapsed = time.perf_counter() - started
 
     assert all(status == 200 for status, _, _ in replies)
-    assert 0.1 <= elapsed < 0.6  # one after another would take 6.4 s
+    assert server.peak_in_flight > 1  # one after another, it would stay 1
+    assert server.in_flight == 0
 
 
 def test_close_returns_promptly_even_with_a_slow_request_in_flight() -> None:
-    server = FakeOpenAI(slow_s=30).start()
+    server = FakeOpenAI(slow_s=3600).start()
     errors: list[BaseException] = []
 
     def call() -> None:
@@ -426,11 +427,9 @@ def test_close_returns_promptly_even_with_a_slow_request_in_flight() -> None:
     caller.start()
     while not server.requests:
         time.sleep(0.01)
-    started = time.perf_counter()
     server.close()
-    caller.join(timeout=5)
+    caller.join(timeout=60)  # the request alone would sleep an hour: this only guards a hang
 
-    assert time.perf_counter() - started < 1
     assert not caller.is_alive() and len(errors) == 1
 
 
@@ -509,12 +508,10 @@ async def test_litellm_raises_rate_limit_error_for_429_and_keeps_retry_after(
 async def test_litellm_times_out_on_slow(
     litellm: ModuleType, serve: Callable[..., FakeOpenAI]
 ) -> None:
-    server = serve(slow_s=5)
-    started = time.perf_counter()
-    with pytest.raises(litellm.Timeout) as caught:
-        await complete(litellm, server, "fake-slow", timeout=0.5)
+    server = serve(slow_s=3600)
+    with pytest.raises(litellm.Timeout) as caught:  # not the hang guard's TimeoutError
+        await asyncio.wait_for(complete(litellm, server, "fake-slow", timeout=0.5), 120)
     assert type(caught.value) is litellm.Timeout
-    assert time.perf_counter() - started < 1.5
 
 
 async def test_litellm_refuses_nothing_the_server_does_not_already_refuse(
@@ -530,12 +527,10 @@ async def test_litellm_refuses_nothing_the_server_does_not_already_refuse(
 async def test_64_concurrent_litellm_calls_overlap(
     litellm: ModuleType, serve: Callable[..., FakeOpenAI]
 ) -> None:
-    server = serve(latency_s=0.1)
+    server = serve(latency_s=0.5)
     await complete(litellm, server, "fake")  # litellm's own lazy imports are not under test
 
-    started = time.perf_counter()
     responses = await asyncio.gather(*(complete(litellm, server, "fake") for _ in range(64)))
-    elapsed = time.perf_counter() - started
 
     assert len(responses) == 64 and len(server.requests) == 65
-    assert elapsed < 1.0  # one after another would take 6.4 s
+    assert server.peak_in_flight > 1  # counted by the server: one after another stays at 1

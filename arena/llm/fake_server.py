@@ -275,7 +275,8 @@ class FakeOpenAI:
     """A fake OpenAI-compatible chat server on 127.0.0.1; see the module docstring for modes.
 
     Use as a context manager (`with FakeOpenAI(latency_s=0.1) as server: ...`) or call `start()`
-    and `close()`. `requests` holds every chat-completion body received, in arrival order.
+    and `close()`. `requests` holds every chat-completion body received, in arrival order;
+    `peak_in_flight`, the most requests that were in their `latency_s` at once.
     """
 
     def __init__(
@@ -293,6 +294,8 @@ class FakeOpenAI:
         self.script = script
         self.port = port
         self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0  # requests being answered now
+        self.peak_in_flight = 0  # the most answered at once so far
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -361,7 +364,15 @@ class FakeOpenAI:
                 if isinstance(body, dict):
                     with self._lock:
                         self.requests.append(body)
-        if not self._sleep(self.latency_s):
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            awake = self._sleep(self.latency_s)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        if not awake:
             return None
         if method == "GET" and path in ("/v1/models", "/models"):
             return Reply(200, self._models())
