@@ -223,15 +223,29 @@ BAD_INPUT = [  # what, the field it goes in, what the screen must say
     ("a text file", "db", "not a SQLite database"),
     ("another program's database", "db", "another program"),
     ("an empty file", "db", "empty database"),
+    ("a damaged file", "db", "is damaged (SQLite's quick_check"),
     ("a bad date", "since", "is not a date"),
     ("an unknown game", "game", "unknown game 'poker'"),
 ]
 
 
-def bad_value(what: str, folder: Path) -> tuple[str, Path | None]:
+def bad_value(what: str, folder: Path, db: Path) -> tuple[str, Path | None]:
     """The value to type for one kind of bad input, and the file it names if there is one."""
     path = folder / f"{what.replace(' ', '-')}.db"
-    if what == "a text file":
+    if what == "a damaged file":  # a copy of `db` with one leaf page's cell pointers garbled
+        with sqlite3.connect(db) as source, sqlite3.connect(path) as copy:
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # no -wal or -shm left beside it
+            (page,) = copy.execute(
+                "SELECT max(pageno) FROM dbstat WHERE pagetype = 'leaf'"
+            ).fetchone()
+            (size,) = copy.execute("PRAGMA page_size").fetchone()
+        source.close()
+        copy.close()
+        with path.open("r+b") as file:
+            file.seek((page - 1) * size + 8)
+            file.write(b"\xff" * 64)
+    elif what == "a text file":
         path.write_text("these are notes, not a database\n")
     elif what == "another program's database":
         with sqlite3.connect(path) as conn:
@@ -249,7 +263,7 @@ def bad_value(what: str, folder: Path) -> tuple[str, Path | None]:
 async def test_bad_input_is_named_and_changes_nothing(db: Path, tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
-    values = {what: bad_value(what, folder) for what, _, _ in BAD_INPUT}
+    values = {what: bad_value(what, folder, db) for what, _, _ in BAD_INPUT}
     before = {p: p.read_bytes() for _, p in values.values() if p is not None and p.exists()}
     app = ArenaApp(db, pace_s=0, suspense_s=0)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -6,7 +6,6 @@ arena file (the report's views came with schema version 5)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +34,8 @@ from arena.analysis.report import (
     build_report,
     offers_behind,
 )
-from arena.replay import Replay, ReplayError, load_replay
-from arena.store.db import StoreError, open_for_analysis, open_read_only
+from arena.replay import Replay, ReplayError, read_replay
+from arena.store.db import StoreError, check_integrity, open_for_analysis
 from arena.tui.lobby import OpenReplay
 from arena.tui.replay_screen import ReplayScreen
 from games.registry import GAMES
@@ -117,9 +116,11 @@ def fill(
 
 def read_report(path: Path, filters: Filters) -> Report:
     """The report's observability and adoption sections, and how many matches the filters
-    select (and how many of them are finished)."""
+    select (and how many of them are finished). StoreError for a damaged file, as for `arena
+    analyze`: a damaged page may read as rows of nothing rather than as an error."""
     conn = open_for_analysis(path)
     try:
+        check_integrity(conn, path)
         return build_report(conn, filters, READ_SECTIONS)
     finally:
         conn.close()
@@ -129,14 +130,6 @@ def read_offers(path: Path, filters: Filters, group: Row) -> list[Row]:
     conn = open_for_analysis(path)
     try:
         return offers_behind(conn, filters, group)
-    finally:
-        conn.close()
-
-
-def read_replay(path: Path, match_id: int) -> Replay:
-    conn = open_read_only(path)
-    try:
-        return asyncio.run(load_replay(conn, match_id))
     finally:
         conn.close()
 
