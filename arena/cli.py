@@ -551,7 +551,10 @@ def replay(
         raise fail(str(error)) from None
     from arena.tui.app import ArenaApp
 
-    ArenaApp(path, replay=match).run()
+    shown = ArenaApp(path, replay=match)
+    shown.run()
+    if shown.return_code:  # the file changed under it, and the match could not be read after all
+        raise typer.Exit(shown.return_code)
 
 
 @app.command()

@@ -255,6 +255,7 @@ async def test_arena_replay_of_a_damaged_match_exits_with_its_one_line(
     notes = record_notes(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.return_code is not None)  # closed, not crashed
+    assert app.return_code == 2  # arena replay then exits with 2, as for every error
     assert len(notes) == 1 and said in notes[0] and one_line(notes[0])
 
 

@@ -198,7 +198,7 @@ class ArenaApp(App[None]):
         except (ReplayError, StoreError) as error:
             self.notify(f"Cannot replay match {match_id}: {error}", severity="error", timeout=10)
             if quit_after:
-                self.exit(message=str(error))
+                self.exit(return_code=2, message=str(error))
             return
         screen = ReplayScreen(replay)
         if quit_after:
