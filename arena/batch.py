@@ -97,8 +97,8 @@ class BatchPlan:
 
 def _identity(spec: SeatSpec) -> dict[str, Any]:
     """What defines a seat for the batch key: an LLM's settings but the operational ones (so a
-    rerun with another timeout, retry count, concurrency or server resumes the batch), and its
-    templates by their content, not their path."""
+    rerun with another timeout, retry count, concurrency, server or stated price resumes the
+    batch), and its templates by their content, not their path."""
     seat = spec.describe()
     params = {k: v for k, v in seat["params"].items() if k not in OPERATIONAL}
     if params.get("templates"):
