@@ -179,10 +179,10 @@ def plan(
         grant_specs = tuple(parse_grant(text, game, len(seats)) for text in grants)
     except OfferError as error:
         raise GameError(str(error)) from None
-    for spec in offer_specs:
-        if spec.match is not None and spec.match >= matches:
+    for offer in offer_specs:
+        if offer.match is not None and offer.match >= matches:
             raise GameError(
-                f"offer {spec}: match {spec.match} is not in the batch, whose matches are "
+                f"offer {offer}: match {offer.match} is not in the batch, whose matches are "
                 f"0..{matches - 1}"
             )
     joined = [(g.tool, frozenset((g.seat, g.partner))) for g in grant_specs]

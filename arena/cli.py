@@ -18,6 +18,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+
+# typer (0.29 on) carries its own copy of click; its usage errors are these.
+from typer._click.exceptions import ClickException
 from typer.core import TyperGroup
 
 from arena import software_version
@@ -51,11 +54,6 @@ from arena.store.db import (
     open_read_only,
 )
 
-try:  # typer 0.29 carries its own copy of click
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - older typer, on click itself
-    from click.exceptions import ClickException  # type: ignore[no-redef]
-
 # The commands that play matches import the runtime, the games and the LLM gateway when they
 # run: `arena analyze`, `sql` and `export` start in half the time without them.
 if TYPE_CHECKING:
@@ -79,7 +77,8 @@ class OneLineErrors(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except ClickException as error:
-            command = error.ctx.command_path if getattr(error, "ctx", None) else "arena"
+            context = getattr(error, "ctx", None)
+            command = context.command_path if context is not None else "arena"
             # typer checks values with pydantic, which prefixes a validator's message so
             message = error.format_message().replace("Value error, ", "")
             given = _given_value(error, sys.argv[1:] if args is None else list(args))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from arena.analysis import stats
@@ -522,10 +523,14 @@ def build_report(
     # The slowest work first, each thread taking the next piece when it is free, so that the
     # threads finish together.
     work: deque[tuple[str, Callable[[sqlite3.Connection], Any]]] = deque(
-        (spec.name, lambda db, spec=spec: read(spec, db))
+        (spec.name, partial(read, spec))
         for spec in sorted(chosen, key=lambda spec: SLOW_FIRST.index(spec.name))
     )
-    work.append(("size", lambda db: selection_size(db, filters)))
+
+    def size(db: sqlite3.Connection) -> tuple[int, int]:
+        return selection_size(db, filters)
+
+    work.append(("size", size))
     done: dict[str, Any] = {}
 
     def drain(db: sqlite3.Connection) -> None:
