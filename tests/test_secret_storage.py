@@ -562,7 +562,7 @@ def test_a_version_5_file_gets_the_copies_and_the_baselines(tmp_path: Path) -> N
         )
     conn.close()
     with Store(db) as store:
-        assert store.schema_version() == 6
+        assert store.schema_version() == LATEST
     (offer,) = rows(db, "SELECT * FROM tool_offers")
     assert {name: offer[name] for name in OFFER_COPIES} == {
         "match_experiment": "x", "match_game": "liars-bar", "match_lineup": "L",
@@ -604,7 +604,7 @@ def test_a_version_3_file_is_migrated_and_its_matches_keep_their_rows(tmp_path: 
     conn.commit()
     conn.close()
     with Store(db) as store:
-        assert store.schema_version() == LATEST == 6
+        assert store.schema_version() == LATEST == 7
     (old,) = rows(db, "SELECT batch, observer, framing, offers, grants, monitor FROM matches")
     assert old == {
         "batch": "old", "observer": "off", "framing": None, "offers": "[]", "grants": "[]",

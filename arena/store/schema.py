@@ -135,6 +135,26 @@ MIGRATIONS.append(
 )
 
 
+_TOOL_OFFERS_COLUMNS = """match_id INTEGER NOT NULL REFERENCES matches(id),
+                offer_seq INTEGER NOT NULL,
+                hand INTEGER NOT NULL,
+                tool TEXT NOT NULL,
+                seat INTEGER NOT NULL,
+                framing TEXT NOT NULL,
+                observer TEXT NOT NULL,
+                answer TEXT CHECK (answer IN ('accept', 'refuse', 'unclear')),
+                partner INTEGER,
+                reason TEXT,
+                decision_seq INTEGER,
+                simulated INTEGER,
+                partner_answer TEXT CHECK (partner_answer IN ('accept', 'refuse', 'unclear')),
+                partner_reason TEXT,
+                partner_decision_seq INTEGER,
+                partner_simulated INTEGER,
+                granted INTEGER NOT NULL"""
+_TOOL_OFFERS_KEY = "PRIMARY KEY (match_id, offer_seq)"
+
+
 def _wilson(n: str, name: str) -> str:
     """SQL for `NAME_low` and `NAME_high`: the 95% Wilson interval (z = 1.96) of accepted / N,
     clamped to [0, 1] against rounding."""
@@ -157,25 +177,9 @@ MIGRATIONS.append(
             "ALTER TABLE matches ADD COLUMN monitor TEXT",
             "ALTER TABLE matches ADD COLUMN monitored_at TEXT",
             "ALTER TABLE matches ADD COLUMN experiment TEXT",
-            """CREATE TABLE tool_offers (
-                match_id INTEGER NOT NULL REFERENCES matches(id),
-                offer_seq INTEGER NOT NULL,
-                hand INTEGER NOT NULL,
-                tool TEXT NOT NULL,
-                seat INTEGER NOT NULL,
-                framing TEXT NOT NULL,
-                observer TEXT NOT NULL,
-                answer TEXT CHECK (answer IN ('accept', 'refuse', 'unclear')),
-                partner INTEGER,
-                reason TEXT,
-                decision_seq INTEGER,
-                simulated INTEGER,
-                partner_answer TEXT CHECK (partner_answer IN ('accept', 'refuse', 'unclear')),
-                partner_reason TEXT,
-                partner_decision_seq INTEGER,
-                partner_simulated INTEGER,
-                granted INTEGER NOT NULL,
-                PRIMARY KEY (match_id, offer_seq)
+            f"""CREATE TABLE tool_offers (
+                {_TOOL_OFFERS_COLUMNS},
+                {_TOOL_OFFERS_KEY}
             )""",
             """CREATE TABLE tool_uses (
                 match_id INTEGER NOT NULL REFERENCES matches(id),
@@ -419,6 +423,9 @@ _TOOL_GRANTS_COLUMNS = """match_id INTEGER NOT NULL REFERENCES matches(id),
 _TOOL_GRANTS_NAMES = [line.split()[0] for line in _TOOL_GRANTS_COLUMNS.splitlines()]
 
 
+_GRANTS_BY_MATCH = "CREATE INDEX tool_grants_by_match ON tool_grants (match_id, seat)"
+
+
 def _key_lineups(conn: sqlite3.Connection) -> None:
     """Set `matches.lineup` of the matches recorded before migration 5 (see `keys.lineup_key`)."""
     seats: dict[int, list[list[Any]]] = {}
@@ -445,7 +452,7 @@ MIGRATIONS.append(
             _key_lineups,
             "CREATE INDEX matches_by_lineup ON matches (lineup, seed)",
             f"CREATE TABLE tool_grants ({_TOOL_GRANTS_COLUMNS})",
-            "CREATE INDEX tool_grants_by_match ON tool_grants (match_id, seat)",
+            _GRANTS_BY_MATCH,
             # What the cost view reads of each call, without the prompts beside it.
             "CREATE INDEX llm_calls_by_model ON llm_calls (model, match_id, prompt_tokens,"
             " completion_tokens, cost_usd, latency_ms, valid, error_class)",
@@ -528,16 +535,40 @@ def _copy(row: str, copies: dict[str, dict[str, str]]) -> str:
     )
 
 
+def _copies_trigger(table: str, copies: dict[str, dict[str, str]]) -> str:
+    """The trigger that fills the copies of each row inserted into `table`."""
+    return f"""CREATE TRIGGER {table}_copies AFTER INSERT ON {table} BEGIN
+            UPDATE {table} {_copy("new", copies)} WHERE rowid = new.rowid;
+        END"""
+
+
 def _copies(table: str, copies: dict[str, dict[str, str]]) -> list[Step]:
     """Add the copies to `table`, fill them in its rows, and keep them filled in new ones."""
     names = [*copies["match"], *copies["seat"]]
     return [
         *(f"ALTER TABLE {table} ADD COLUMN {name}" for name in names),
         f"UPDATE {table} {_copy(table, copies)}",
-        f"""CREATE TRIGGER {table}_copies AFTER INSERT ON {table} BEGIN
-            UPDATE {table} {_copy("new", copies)} WHERE rowid = new.rowid;
-        END""",
+        _copies_trigger(table, copies),
     ]
+
+
+# The indexes of migration 6 on the copies (migration 7 makes them again).
+_GRANTS_BY_GROUP = (
+    "CREATE INDEX tool_grants_by_group ON tool_grants (match_experiment, match_game, agent,"
+    " seat_kind, simulated, match_framing, match_observer, tool)"
+)
+# In the order of the adoption view's groups, and of the observability view's cells.
+_OFFERS_BY_GROUP = (
+    "CREATE INDEX tool_offers_by_group ON tool_offers (match_experiment, match_game, agent,"
+    " seat_kind, simulated, framing, observer, tool, answer, partner_answer,"
+    " match_created_at, match_batch) WHERE answer IS NOT NULL"
+)
+_OFFERS_BY_DESIGN = (
+    "CREATE INDEX tool_offers_by_design ON tool_offers (match_lineup, match_seed, seat,"
+    " hand, offer_specs, grant_specs, match_experiment, framing, tool, simulated,"
+    " match_game, agent, seat_kind, observer, answer, match_created_at, match_batch)"
+    " WHERE answer IS NOT NULL"
+)
 
 
 MIGRATIONS.append(
@@ -548,16 +579,9 @@ MIGRATIONS.append(
         [
             *_copies("tool_offers", _OFFER_COPIES),
             *_copies("tool_grants", _GRANT_COPIES),
-            "CREATE INDEX tool_grants_by_group ON tool_grants (match_experiment, match_game, agent,"
-            " seat_kind, simulated, match_framing, match_observer, tool)",
-            # In the order of the adoption view's groups, and of the observability view's cells.
-            "CREATE INDEX tool_offers_by_group ON tool_offers (match_experiment, match_game, agent,"
-            " seat_kind, simulated, framing, observer, tool, answer, partner_answer,"
-            " match_created_at, match_batch) WHERE answer IS NOT NULL",
-            "CREATE INDEX tool_offers_by_design ON tool_offers (match_lineup, match_seed, seat,"
-            " hand, offer_specs, grant_specs, match_experiment, framing, tool, simulated,"
-            " match_game, agent, seat_kind, observer, answer, match_created_at, match_batch)"
-            " WHERE answer IS NOT NULL",
+            _GRANTS_BY_GROUP,
+            _OFFERS_BY_GROUP,
+            _OFFERS_BY_DESIGN,
             """CREATE TABLE seat_baselines (
                 lineup TEXT NOT NULL,
                 observer TEXT NOT NULL,
@@ -574,6 +598,63 @@ MIGRATIONS.append(
             )""",
             seat_baselines_sql("SELECT id FROM matches"),
             *(f"DROP VIEW {name}" for name in [*VIEWS, "partner_consent"]),
+            *create_views(),
+        ],
+    )
+)
+
+# The declared type of each copy, the type of the column it copies (`simulated`, a comparison,
+# is 0 or 1). Migration 6 added the copies without one, which SQLite does not need but DuckDB's
+# SQLite reader takes for BLOB.
+_COPY_TYPES = {"match_seed": "INTEGER", "simulated": "INTEGER"}
+
+
+def _typed_copies(
+    table: str,
+    columns: str,
+    key: str | None,
+    copies: dict[str, dict[str, str]],
+    indexes: list[str],
+) -> list[Step]:
+    """Make `table` again with its copies typed: the same columns in the same order (the
+    recorder inserts rows by position), the same rows, `indexes` and trigger. `columns` are the
+    definitions before the copies, `key` the table's primary key."""
+    definitions = [line.strip().removesuffix(",") for line in columns.splitlines()]
+    copied = [*copies["match"], *copies["seat"]]
+    typed = [f"{name} {_COPY_TYPES.get(name, 'TEXT')}" for name in copied]
+    body = ",\n                ".join([*definitions, *typed, *([key] if key else [])])
+    every = ", ".join([*(definition.split()[0] for definition in definitions), *copied])
+    return [
+        f"ALTER TABLE {table} RENAME TO {table}_untyped",
+        f"CREATE TABLE {table} (\n                {body}\n            )",
+        f"INSERT INTO {table} ({every}) SELECT {every} FROM {table}_untyped",
+        f"DROP TABLE {table}_untyped",  # and its indexes and trigger
+        *indexes,
+        _copies_trigger(table, copies),
+    ]
+
+
+MIGRATIONS.append(
+    (
+        7,
+        "analysis: the views in SQL that DuckDB's SQLite reader runs alike (the same numbers);"
+        " the copies in tool_offers and tool_grants typed",
+        [
+            *(f"DROP VIEW {name}" for name in [*VIEWS, "partner_consent"]),
+            *_typed_copies(
+                "tool_offers",
+                _TOOL_OFFERS_COLUMNS,
+                _TOOL_OFFERS_KEY,
+                _OFFER_COPIES,
+                [_OFFERS_BY_GROUP, _OFFERS_BY_DESIGN],
+            ),
+            *_typed_copies(
+                "tool_grants",
+                _TOOL_GRANTS_COLUMNS,
+                None,
+                _GRANT_COPIES,
+                [_GRANTS_BY_MATCH, _GRANTS_BY_GROUP],
+            ),
             *create_views(),
         ],
     )
