@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
+import signal
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +123,26 @@ def test_store_sync_makes_recorded_rows_readable(tmp_path: Path) -> None:
         store.sync()
         rows = store.conn.execute("SELECT name FROM arena_migrations WHERE version = 99")
         assert rows.fetchall() == [("probe",)]
+
+
+def test_a_block_whose_waiter_gave_up_still_lets_the_writer_close(things: Path) -> None:
+    """Quitting the arena mid-match cancels a match awaiting its durable block (asyncio's
+    wrap_future cancels the future too); the answer that comes after must not stop the thread
+    that reads answers, or closing the store waits forever for its own commit."""
+    out = Writer(things)
+    closing = threading.Thread(target=out.close, daemon=True)
+    try:
+        out.send([thing_rows("a")], durable=True).result()  # the process is up and answering
+        os.kill(out._proc.pid, signal.SIGSTOP)  # hold the answer back: cancelling must win
+        try:
+            abandoned = out.send([thing_rows("b")], durable=True)
+            assert abandoned.cancel()
+        finally:
+            os.kill(out._proc.pid, signal.SIGCONT)
+        closing.start()
+        closing.join(timeout=60)  # only guards a hang: the commit takes milliseconds
+        assert not closing.is_alive(), "closing the writer hung on its last commit"
+    finally:
+        if closing.is_alive():
+            out._proc.kill()
+    assert names(things) == ["a", "b"]  # the abandoned block was still written

@@ -34,7 +34,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from pathlib import Path
 from typing import IO, Any
 
@@ -186,7 +186,7 @@ class Writer:
             with self._lock:
                 future = self._waiting.popleft() if self._waiting else None
             if line == b"ok\n" and future is not None:
-                future.set_result(None)
+                _settle(future)
                 continue
             self._fail(self._failure(line), future)
             return
@@ -202,7 +202,7 @@ class Writer:
             waiting = [first, *self._waiting] if first is not None else list(self._waiting)
             self._waiting.clear()
         for future in waiting:
-            future.set_exception(error)
+            _settle(future, error)
 
     def _failure(self, answer: bytes) -> StoreError:
         """Why the writer process stopped, as a StoreError naming the file."""
@@ -218,6 +218,17 @@ class Writer:
         else:
             reason = f"the writer process exited with code {code}"
         return StoreError(f"cannot write {self.path}: {reason}")
+
+
+def _settle(future: Future[None], error: StoreError | None = None) -> None:
+    """Resolve a durable block's future, unless whoever waited gave up on it: a match cancelled
+    mid-block (asyncio's wrap_future then cancels the future) must not stop the answers that
+    come after it, the last commit's among them."""
+    with contextlib.suppress(InvalidStateError):
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 # -- the writer process -----------------------------------------------------------------------
