@@ -20,13 +20,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.analysis import stats
 from arena.batch import plan, run_batch
 from arena.llm.config import ModelsConfig, ModelSettings
 from arena.llm.fake_server import FakeOpenAI
 from arena.store.db import Store
 from arena.store.schema import LATEST, OFFER_COPIES
-from arena.store.views import VIEWS, difference, paired_difference, paired_phi, rate
+from arena.store.views import VIEWS
+from tests.intervals import PAIRED_SQL, RATES_SQL, check_paired, check_rates
 from tests.support import old_arena_file, read_only
 
 CHECKED_VIEWS = [*VIEWS, "partner_consent"]
@@ -270,29 +270,11 @@ def test_the_interval_sql_gives_the_statistics_functions_numbers_in_duckdb(
     n1, n2 = x1 + extra1, x2 + extra2
     conn = duckdb.connect()
     try:
-        found = conn.execute(
-            f"SELECT *, {difference('d', 'a', 'b')} FROM (SELECT {rate('a', 'x1', 'n1')},"
-            f" {rate('b', 'x2', 'n2')} FROM (SELECT ? AS x1, ? AS n1, ? AS x2, ? AS n2))",
-            [x1, n1, x2, n2],
-        )
+        found = conn.execute(RATES_SQL, [x1, n1, x2, n2])
         row = dict(zip([d[0] for d in found.description], found.fetchone() or (), strict=True))
     finally:
         conn.close()
-    for name, x, n in (("a", x1, n1), ("b", x2, n2)):
-        interval = stats.wilson(x, n)
-        if interval is None:
-            assert (row[name], row[f"{name}_low"], row[f"{name}_high"]) == (None, None, None)
-        else:
-            assert (row[f"{name}_low"], row[f"{name}_high"]) == pytest.approx(
-                (interval.low, interval.high), abs=1e-12
-            )
-    newcombe = stats.newcombe_difference(x1, n1, x2, n2)
-    if newcombe is None:
-        assert row["d_low"] is None
-    else:
-        assert (row["d_low"], row["d_high"]) == pytest.approx(
-            (newcombe.low, newcombe.high), abs=1e-12
-        )
+    check_rates(row, x1, n1, x2, n2)
 
 
 @settings(max_examples=60)
@@ -302,20 +284,8 @@ def test_the_paired_interval_sql_gives_the_statistics_functions_numbers_in_duckd
 ) -> None:
     conn = duckdb.connect()
     try:
-        found = conn.execute(
-            f"SELECT {paired_difference('d', 'p1', 'p2', 'phi')} FROM (SELECT *,"
-            f" {rate('p1', 'b + f', 'b + f + s + n')}, {rate('p2', 'b + s', 'b + f + s + n')},"
-            f" {paired_phi('b', 'f', 's', 'n')} AS phi"
-            f" FROM (SELECT ? AS b, ? AS f, ? AS s, ? AS n))",
-            [both, first, second, neither],
-        )
+        found = conn.execute(PAIRED_SQL, [both, first, second, neither])
         row = dict(zip([d[0] for d in found.description], found.fetchone() or (), strict=True))
     finally:
         conn.close()
-    interval = stats.newcombe_paired_difference(both, first, second, neither)
-    if interval is None:
-        assert row["d_low"] is None
-    else:
-        assert (row["d_low"], row["d_high"]) == pytest.approx(
-            (interval.low, interval.high), abs=1e-12
-        )
+    check_paired(row, both, first, second, neither)

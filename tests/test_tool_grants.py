@@ -17,12 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arena.analysis import stats
 from arena.analysis.report import query
 from arena.batch import plan, run_batch
 from arena.store.db import Store
 from arena.store.schema import seat_baselines_sql
-from arena.store.views import difference, paired_difference, paired_phi, rate
+from tests.intervals import PAIRED_SQL, RATES_SQL, check_paired, check_rates
 from tests.support import read_only
 
 LIARS = ("answered_ally", "challenged_ally", "spared_ally_bluffs", "answered_others",
@@ -248,54 +247,22 @@ def test_seat_baselines_equal_a_recount_and_the_migrations_backfill(
 counts = st.integers(min_value=0, max_value=400)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(x1=counts, extra1=counts, x2=counts, extra2=counts)
 def test_the_views_wilson_and_newcombe_sql_equal_the_statistics_functions(
     x1: int, extra1: int, x2: int, extra2: int
 ) -> None:
     n1, n2 = x1 + extra1, x2 + extra2
-    conn = sqlite3.connect(":memory:")
-    found = conn.execute(
-        f"SELECT *, {difference('d', 'a', 'b')} FROM (SELECT {rate('a', 'x1', 'n1')},"
-        f" {rate('b', 'x2', 'n2')} FROM (SELECT ? AS x1, ? AS n1, ? AS x2, ? AS n2))",
-        (x1, n1, x2, n2),
-    )
+    found = sqlite3.connect(":memory:").execute(RATES_SQL, (x1, n1, x2, n2))
     row = dict(zip([d[0] for d in found.description], found.fetchone(), strict=True))
-    for name, x, n in (("a", x1, n1), ("b", x2, n2)):
-        interval = stats.wilson(x, n)
-        if interval is None:
-            assert row[name] is None and row[f"{name}_low"] is None
-        else:
-            assert (row[f"{name}_low"], row[f"{name}_high"]) == pytest.approx(
-                (interval.low, interval.high), abs=1e-12
-            )
-    newcombe = stats.newcombe_difference(x1, n1, x2, n2)
-    if newcombe is None:
-        assert row["d_low"] is None
-    else:
-        assert (row["d_low"], row["d_high"]) == pytest.approx(
-            (newcombe.low, newcombe.high), abs=1e-12
-        )
+    check_rates(row, x1, n1, x2, n2)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(both=counts, first=counts, second=counts, neither=counts)
 def test_the_paired_interval_sql_equals_the_statistics_function(
     both: int, first: int, second: int, neither: int
 ) -> None:
-    conn = sqlite3.connect(":memory:")
-    phi = paired_phi("b", "f", "s", "n")
-    found = conn.execute(
-        f"SELECT {paired_difference('d', 'p1', 'p2', 'phi')} FROM (SELECT *,"
-        f" {rate('p1', 'b + f', 'b + f + s + n')}, {rate('p2', 'b + s', 'b + f + s + n')},"
-        f" {phi} AS phi FROM (SELECT ? AS b, ? AS f, ? AS s, ? AS n))",
-        (both, first, second, neither),
-    )
+    found = sqlite3.connect(":memory:").execute(PAIRED_SQL, (both, first, second, neither))
     row = dict(zip([d[0] for d in found.description], found.fetchone(), strict=True))
-    interval = stats.newcombe_paired_difference(both, first, second, neither)
-    if interval is None:
-        assert row["d_low"] is None
-    else:
-        assert (row["d_low"], row["d_high"]) == pytest.approx(
-            (interval.low, interval.high), abs=1e-12
-        )
+    check_paired(row, both, first, second, neither)
