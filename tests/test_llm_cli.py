@@ -276,3 +276,16 @@ def test_litellm_printing_to_stdout_does_not_garble_the_gateway(
     assert proc.returncode == 0, stderr
     with read_only(db) as conn:
         assert conn.execute("SELECT count(*), sum(valid) FROM llm_calls").fetchone() == (4, 4)
+
+
+def test_the_demo_checks_its_models_before_anything_is_written(
+    cli, server: FakeOpenAI, tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.db"
+    refused = cli("demo", "observability", "openai/fake-401", "--api-base", server.base_url,
+                  "--matches", "2", "--db", str(db))  # fmt: skip
+    assert refused.exit_code == 2
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("error: no answer from openai/fake-401 at http://127.0.0.1:")
+    assert "AuthenticationError" in line
+    assert not db.exists()
