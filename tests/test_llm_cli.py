@@ -193,26 +193,11 @@ def test_a_killed_llm_batch_resumes_without_duplicate_calls(tmp_path: Path) -> N
     call row is written twice."""
     db = tmp_path / "k.db"
     with FakeOpenAI(latency_s=0.02, slow_s=0.3) as fake:
-        args = [
-            "run",
-            "--matches",
-            "3",
-            "--concurrency",
-            "3",
-            "--db",
-            str(db),
-            "--set",
-            "max_rounds=4",
-            "--seat",
-            "llm:openai/fake",
-            "--seat",
-            "llm:openai/fake-mixed",
-            "--seat",
-            "bot:counter",
-            "--api-base",
-            fake.base_url,
-            "--no-check-models",
-        ]  # fake-mixed may fail the check
+        # fake-mixed fails some calls on purpose, so it could fail the check of the models
+        args = ["run", "--matches", "3", "--concurrency", "3", "--db", str(db),
+                "--set", "max_rounds=4", "--seat",
+                "llm:openai/fake", "--seat", "llm:openai/fake-mixed", "--seat", "bot:counter",
+                "--api-base", fake.base_url, "--no-check-models"]  # fmt: skip
         proc = arena_process(*args, new_session=True)
         deadline = time.monotonic() + 60
         while len(fake.requests) < 25 and time.monotonic() < deadline:
