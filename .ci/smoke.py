@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import time
 import urllib.request
 from pathlib import Path
 
@@ -59,7 +60,8 @@ def main() -> None:
           Path(arena.__file__).resolve().is_relative_to(SITE))  # fmt: skip
     check("the working folder is not the checkout", not (here / "pyproject.toml").exists())
     version = run("--version").strip()
-    check(f"arena --version says {version!r}", version == f"collusion-arena {arena.software_version()}")
+    expected = f"collusion-arena {arena.software_version()}"
+    check(f"arena --version says {version!r}", version == expected)
     db = here / "smoke.db"
     run("run", "--matches", "3", "--db", str(db))
     with FakeOpenAI() as fake:  # the packaged prompt templates, rendered and answered
@@ -73,6 +75,8 @@ def main() -> None:
     check("arena sql reads the file", json.loads(rows) == {"n": 4})
     run("export", "--db", str(db), "--out", str(here / "export"), "--table", "adoption")
     check("arena export writes a file", (here / "export" / "adoption.csv").exists())
+    shown = run("demo", "observability", "--matches", "2", "--db", str(db))
+    check("arena demo observability compares the two conditions", "observer off and on" in shown)
     asyncio.run(play_headless(db))
     check("arena --help lists the commands", "replay" in run("--help"))
     server = subprocess.Popen([*ARENA, "serve", "--port", "8765", "--db", str(db)],
@@ -84,10 +88,11 @@ def main() -> None:
                 with urllib.request.urlopen("http://127.0.0.1:8765/", timeout=5) as response:
                     page = response.read()
                 break
-            except OSError:
+            except OSError as error:
                 if server.poll() is not None:
-                    raise SystemExit(f"arena serve ended: {server.stderr.read().decode()}")
-                asyncio.run(asyncio.sleep(0.05))
+                    why = server.stderr.read().decode()
+                    raise SystemExit(f"arena serve ended: {why}") from error
+                time.sleep(0.05)
         check("arena serve answers with its page", b"Collusion Arena" in page)
     finally:
         server.terminate()
