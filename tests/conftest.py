@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,10 @@ from arena.cli import app
 # nothing about the code. Tests that set their own settings inherit this deadline.
 settings.register_profile("arena", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("arena")
+
+# The arena remembers which files its quick check found sound in the user's cache folder: the
+# tests (and the arena processes they start) keep theirs apart from the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="arena-test-cache-")
 
 
 @pytest.fixture

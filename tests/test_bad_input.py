@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from arena.batch import CHUNK, plan, run_batch
+from arena.store import db as store_db
 from arena.store.db import Store
 from tests.support import arena_process, read_only
 
@@ -269,6 +270,31 @@ def test_readers_refuse_a_file_with_a_damaged_page(cli, played: Path, tmp_path: 
     unchecked = cli("sql", "SELECT count(*) FROM matches", "--db", str(db), "--no-check")
     assert unchecked.exit_code == 0, unchecked.output
     assert "12" in unchecked.stdout
+
+
+def test_a_file_found_sound_is_not_read_whole_again_until_it_changes(
+    cli, played: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_of(played, tmp_path)
+    checks: list[Path] = []
+    real = store_db.quick_check
+
+    def counted(conn: sqlite3.Connection) -> list[str]:
+        checks.append(db)
+        return real(conn)
+
+    monkeypatch.setattr(store_db, "quick_check", counted)
+    for _ in range(2):
+        assert cli("analyze", "--db", str(db), "--section", "adoption").exit_code == 0
+    assert len(checks) == 1
+    assert cli("run", "--db", str(db), "--matches", "13").exit_code == 0  # 1 match more
+    assert len(checks) == 1  # before writing, the file was as the last check found it
+    assert cli("sql", "SELECT count(*) FROM matches", "--db", str(db)).exit_code == 0
+    assert len(checks) == 2  # the run changed it
+    corrupt_a_page(db)  # damage after a sound check is found all the same
+    line = one_line_error(cli("analyze", "--db", str(db)))
+    assert "is damaged (SQLite's quick_check" in line
+    assert len(checks) == 3
 
 
 # -- export --------------------------------------------------------------------------------------

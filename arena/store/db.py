@@ -9,6 +9,7 @@ arena processes can share one file. The rows of matches being played go through 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -203,17 +204,81 @@ def check_objects(conn: sqlite3.Connection, path: Path) -> None:
 
 def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     """StoreError if SQLite's quick check finds the file behind `conn` damaged (a bad page, an
-    index out of step with its table). Reads the whole file: about a second per gigabyte."""
-    try:
-        found = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
-    except sqlite3.DatabaseError as error:
-        found = [str(error)]
+    index out of step with its table). The check reads the whole file, about a second per
+    gigabyte, so a file found sound is remembered (`CHECKED`) and not read again until it, or
+    its write-ahead log, changes."""
+    state = _file_state(path)
+    if state is not None and _checked().get(_key(path)) == state:
+        return
+    found = quick_check(conn)
     if found != ["ok"]:
         lines = [line for text in found for line in text.splitlines() if "***" not in line]
         raise StoreError(
             f"{path} is damaged (SQLite's quick_check: {'; '.join(lines[:3])}); it was left "
             "as it is. Restore a copy, or try `sqlite3 FILE .recover` into a new file"
         )
+    if state is not None:
+        _remember_checked(path, state)
+
+
+def quick_check(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's quick check says of the file behind `conn`: ["ok"], or its first problems."""
+    try:
+        return [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as error:
+        return [str(error)]
+
+
+# Files found sound by the quick check, each with the state it had then (device, inode, size
+# and modification time, and its write-ahead log's size and time): a file in that state is not
+# checked again. Kept in the user's cache folder; a cache that cannot be read or written only
+# costs time.
+KEEP_CHECKED = 64
+
+
+def checked_file() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "collusion-arena" / "checked.json"
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def _file_state(path: Path) -> list[int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    state = [found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns]
+    try:
+        log = path.with_name(path.name + "-wal").stat()
+    except OSError:
+        return state
+    return [*state, log.st_size, log.st_mtime_ns]
+
+
+def _checked() -> dict[str, Any]:
+    try:
+        known = json.loads(checked_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def _remember_checked(path: Path, state: list[int]) -> None:
+    known = _checked()
+    known.pop(_key(path), None)
+    known[_key(path)] = state
+    kept = dict(list(known.items())[-KEEP_CHECKED:])
+    target = checked_file()
+    part = target.with_name(f"{target.name}.{os.getpid()}.part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(kept), encoding="utf-8")
+        part.replace(target)
+    except OSError:
+        part.unlink(missing_ok=True)
 
 
 def _apply_migrations(conn: sqlite3.Connection, current: int) -> None:
