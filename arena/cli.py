@@ -595,7 +595,8 @@ CheckOption = Annotated[
     typer.Option(
         "--check/--no-check",
         help="first read the whole file for damage (SQLite's quick_check, about a second per "
-        "gigabyte); a damaged file is refused",
+        "gigabyte, not repeated while the file is as it was found sound); a damaged file is "
+        "refused",
     ),
 ]
 
