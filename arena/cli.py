@@ -79,7 +79,8 @@ class OneLineErrors(TyperGroup):
         except ClickException as error:
             context = getattr(error, "ctx", None)
             command = context.command_path if context is not None else "arena"
-            # typer checks values with pydantic, which prefixes a validator's message so
+            # typer checks values with pydantic, which starts a validator's message with
+            # "Value error, ": a user needs only the message
             message = error.format_message().replace("Value error, ", "")
             given = _given_value(error, sys.argv[1:] if args is None else list(args))
             if given is not None:
