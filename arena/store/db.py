@@ -205,8 +205,8 @@ def check_objects(conn: sqlite3.Connection, path: Path) -> None:
 def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     """StoreError if SQLite's quick check finds the file behind `conn` damaged (a bad page, an
     index out of step with its table). The check reads the whole file, about a second per
-    gigabyte, so a file found sound is remembered (`CHECKED`) and not read again until it, or
-    its write-ahead log, changes."""
+    gigabyte, so a file found sound is remembered (`checked_file()`) and not read again until
+    it, or its write-ahead log, changes."""
     state = _file_state(path)
     if state is not None and _checked().get(_key(path)) == state:
         return
