@@ -602,6 +602,15 @@ CheckOption = Annotated[
 ]
 
 
+def _check(conn: sqlite3.Connection, path: Path, enabled: bool) -> None:
+    """SQLite's quick check of the file behind `conn`, now; exit 2 if the file is damaged."""
+    if enabled:
+        try:
+            check_integrity(conn, path)
+        except StoreError as error:
+            raise fail(str(error)) from None
+
+
 def _start_check(path: Path, enabled: bool) -> Callable[[], None]:
     """Start SQLite's quick check of the file at `path` on a thread of its own, beside the
     caller's reading; the function returned waits for it and fails (exit 2) if the file is
@@ -759,7 +768,7 @@ def sql(
     except StoreError as error:
         raise fail(str(error)) from None
     try:
-        _start_check(path, check)()
+        _check(conn, path, check)
     except typer.Exit:
         conn.close()
         raise
@@ -838,7 +847,7 @@ def export(
     path = db or default_db_path()
     conn = _analysis_connection(path)
     try:
-        _start_check(path, check)()
+        _check(conn, path, check)
         known = exportable(conn)
         chosen = table or known
         unknown = [name for name in chosen if name not in known]

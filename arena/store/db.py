@@ -77,7 +77,7 @@ def open_read_only(path: Path, check: bool = True) -> sqlite3.Connection:
     except sqlite3.OperationalError as error:
         if os.access(path.parent, os.W_OK) and _writable_mount(path):
             raise StoreError(f"cannot open {path}: {error}") from None
-        log = path.with_name(path.name + "-wal")
+        log = _log_of(path)
         if log.exists() and log.stat().st_size > 0:
             raise StoreError(
                 f"cannot read {path}: it is on a read-only mount and {log.name} beside it holds "
@@ -92,8 +92,7 @@ def open_read_only(path: Path, check: bool = True) -> sqlite3.Connection:
     conn.set_authorizer(_deny_attach)
     if check:
         try:
-            if check_arena_file(conn, path) == LATEST:
-                check_objects(conn, path)
+            check_arena_file(conn, path)
         except sqlite3.DatabaseError as error:
             conn.close()
             raise StoreError(f"cannot read {path}: {error}") from None
@@ -112,6 +111,11 @@ def _connect_read_only(uri: str) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _log_of(path: Path) -> Path:
+    """The write-ahead log SQLite keeps beside the file at `path` in WAL mode."""
+    return path.with_name(path.name + "-wal")
 
 
 def _writable_mount(path: Path) -> bool:
@@ -136,7 +140,8 @@ def _schema_version(conn: sqlite3.Connection) -> int:
 
 def check_arena_file(conn: sqlite3.Connection, path: Path) -> int:
     """The schema version of the arena file behind `conn` (0: a new, empty file); StoreError
-    for another program's database or a newer arena's."""
+    for another program's database, a newer arena's, or a current one that lacks a table, view
+    or trigger of its schema (someone dropped it: the file is damaged)."""
     version = _schema_version(conn)
     if version == 0 and conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
         raise StoreError(
@@ -148,6 +153,8 @@ def check_arena_file(conn: sqlite3.Connection, path: Path) -> int:
             f"{path} has schema version {version}, newer than this arena knows "
             f"({LATEST}): upgrade collusion-arena to use it"
         )
+    if version == LATEST:
+        _check_objects(conn, path)
     return version
 
 
@@ -189,9 +196,9 @@ def _objects(conn: sqlite3.Connection) -> frozenset[tuple[str, str]]:
     return frozenset((kind, name) for kind, name in rows)
 
 
-def check_objects(conn: sqlite3.Connection, path: Path) -> None:
+def _check_objects(conn: sqlite3.Connection, path: Path) -> None:
     """StoreError naming what is missing if the current-version arena file behind `conn` lacks
-    a table, view or trigger of its schema (someone dropped it: the file is damaged)."""
+    a table, view or trigger of its schema."""
     missing = sorted(expected_objects() - _objects(conn))
     if missing:
         names = ", ".join(f"{kind} {name}" for kind, name in missing[:5])
@@ -252,7 +259,7 @@ def _file_state(path: Path) -> list[int] | None:
         return None
     state = [found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns]
     try:
-        log = path.with_name(path.name + "-wal").stat()
+        log = _log_of(path).stat()
     except OSError:
         return state
     return [*state, log.st_size, log.st_mtime_ns]
@@ -319,10 +326,8 @@ class Store:
             if has_data:
                 # Before anything is written: another program's file, a newer arena's, or a
                 # damaged one is refused untouched.
-                version = check_arena_file(self.conn, path)
+                check_arena_file(self.conn, path)
                 check_integrity(self.conn, path)
-                if version == LATEST:
-                    check_objects(self.conn, path)
             self._migrate()
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
